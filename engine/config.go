@@ -1,0 +1,171 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // same answers on a minimal container as on a laptop
+	"unicode/utf8"
+)
+
+// Limits on a document, so that hostile input is refused with a message
+// instead of exhausting memory.
+const (
+	MaxRules            = 10000
+	MaxSchedules        = 20000
+	MaxNameLength       = 200 // runes, for rule and schedule names and ids
+	MaxReasonLength     = 100
+	maxRRuleLength      = 1000
+	maxRulesPerSchedule = 1000
+)
+
+// Config is a validated, compiled document, ready to evaluate. It is
+// immutable and safe for concurrent use.
+type Config struct {
+	doc       Document
+	schedules []*Schedule
+	byName    map[string]*Schedule
+}
+
+// Load parses and validates a document. A validation failure is a
+// *ValidationError listing every problem.
+func Load(data []byte) (*Config, error) {
+	doc, err := ParseDocument(data)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(doc)
+}
+
+// Compile validates doc and prepares it for evaluation.
+func Compile(doc Document) (*Config, error) {
+	var errs errorList
+	if len(doc.Rules) > MaxRules {
+		errs.add("rules", "%d rules is more than the limit of %d", len(doc.Rules), MaxRules)
+		return nil, &ValidationError{Errors: errs}
+	}
+	if len(doc.Schedules) > MaxSchedules {
+		errs.add("schedules", "%d schedules is more than the limit of %d", len(doc.Schedules), MaxSchedules)
+		return nil, &ValidationError{Errors: errs}
+	}
+	holidays := map[string]*yearCache{}
+	recurrences := map[string]*recurrence{}
+	rules := make(map[string]*compiledRule, len(doc.Rules))
+	ruleNames := make(map[string]int, len(doc.Rules))
+	for i, r := range doc.Rules {
+		path := "rules[" + strconv.Itoa(i) + "]"
+		cr := compileRule(path, r, &errs, holidays, recurrences)
+		switch {
+		case r.ID == "":
+			// reported by compileRule
+		case rules[r.ID] != nil:
+			errs.add(path+".id", "duplicate rule id %s (also rules[%d])", quote(r.ID), rules[r.ID].index)
+		default:
+			rules[r.ID] = cr
+		}
+		if r.Name != "" {
+			if j, ok := ruleNames[r.Name]; ok {
+				errs.add(path+".name", "duplicate rule name %s (also rules[%d])", quote(r.Name), j)
+			} else {
+				ruleNames[r.Name] = i
+			}
+		}
+		cr.index = i
+	}
+	cfg := &Config{doc: doc, byName: make(map[string]*Schedule, len(doc.Schedules))}
+	for i, s := range doc.Schedules {
+		path := "schedules[" + strconv.Itoa(i) + "]"
+		sc := compileSchedule(path, s, rules, &errs)
+		if s.Name == "" {
+			continue
+		}
+		if prev, ok := cfg.byName[s.Name]; ok {
+			errs.add(path+".name", "duplicate schedule name %s (also schedules[%d])", quote(s.Name), prev.index)
+			continue
+		}
+		sc.index = i
+		cfg.byName[s.Name] = sc
+		cfg.schedules = append(cfg.schedules, sc)
+	}
+	if len(errs) > 0 {
+		return nil, &ValidationError{Errors: errs}
+	}
+	return cfg, nil
+}
+
+func checkName(path, what, s string, maxLen int, required bool, errs *errorList) {
+	switch {
+	case s == "" && required:
+		errs.add(path, "%s is required", what)
+	case !utf8.ValidString(s):
+		errs.add(path, "%s is not valid UTF-8", what)
+	case utf8.RuneCountInString(s) > maxLen:
+		errs.add(path, "%s is %d characters long, the limit is %d", what, utf8.RuneCountInString(s), maxLen)
+	case strings.TrimSpace(s) != s:
+		errs.add(path, "%s %s has leading or trailing spaces", what, quote(s))
+	case strings.IndexFunc(s, isControl) >= 0:
+		errs.add(path, "%s %s contains control characters", what, quote(s))
+	}
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+
+func compileSchedule(path string, s ScheduleDoc, rules map[string]*compiledRule, errs *errorList) *Schedule {
+	checkName(path+".name", "name", s.Name, MaxNameLength, true, errs)
+	sc := &Schedule{name: s.Name, manual: s.ManualClose, doc: s}
+	switch {
+	case s.TimeZone == "":
+		errs.add(path+".timeZone", "time zone is required (an IANA name such as \"America/Chicago\")")
+	case s.TimeZone == "Local" || len(s.TimeZone) > 64:
+		errs.add(path+".timeZone", "unknown time zone %s", quote(s.TimeZone))
+	default:
+		loc, err := time.LoadLocation(s.TimeZone)
+		if err != nil {
+			errs.add(path+".timeZone", "unknown time zone %s", quote(s.TimeZone))
+		}
+		sc.loc = loc
+	}
+	if len(s.Rules) > maxRulesPerSchedule {
+		errs.add(path+".rules", "%d rules is more than the limit of %d per schedule", len(s.Rules), maxRulesPerSchedule)
+		return sc
+	}
+	seen := make(map[string]bool, len(s.Rules))
+	for j, id := range s.Rules {
+		rp := path + ".rules[" + strconv.Itoa(j) + "]"
+		r, ok := rules[id]
+		switch {
+		case !ok:
+			errs.add(rp, "no rule with id %s", quote(id))
+		case seen[id]:
+			errs.add(rp, "rule %s is listed twice", quote(id))
+		default:
+			seen[id] = true
+			sc.rules = append(sc.rules, r)
+		}
+	}
+	sc.prepare()
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	_ = enc.Encode(s)
+	for _, r := range sc.rules {
+		_ = enc.Encode(r.src)
+	}
+	sc.fingerprint = hex.EncodeToString(h.Sum(nil)[:16])
+	return sc
+}
+
+// Document returns the document the config was compiled from.
+func (c *Config) Document() Document { return c.doc }
+
+// Schedule returns the schedule with the given name.
+func (c *Config) Schedule(name string) (*Schedule, bool) {
+	s, ok := c.byName[name]
+	return s, ok
+}
+
+// Schedules returns every schedule in document order. The slice must not be
+// modified.
+func (c *Config) Schedules() []*Schedule { return c.schedules }

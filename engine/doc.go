@@ -1,0 +1,12 @@
+// Package engine evaluates Twilio-compatible opening-hours schedules.
+//
+// It is pure: no I/O, no clock, no package-level mutable state. Callers pass
+// the instant to evaluate, which keeps every answer reproducible in tests.
+//
+//	cfg, err := engine.Load(data) // parse and validate a config document
+//	if err != nil { ... }          // *engine.ValidationError lists every problem
+//	s, _ := cfg.Schedule("Support")
+//	st := s.At(time.Now())         // isOpen, closedReason, deciding rule, holiday
+//	segs := s.Timeline(from, to)   // exact across DST changes
+//	next, ok := s.NextTransition(time.Now())
+package engine

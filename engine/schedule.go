@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"sort"
+	"time"
+)
+
+// Reasons the engine itself produces.
+const (
+	ReasonManual = "manual" // the schedule is manually closed
+	ReasonClosed = "closed" // no rule matched
+)
+
+// Status is the answer for one instant.
+type Status struct {
+	IsOpen       bool   `json:"isOpen"`
+	ClosedReason string `json:"closedReason"`
+	RuleID       string `json:"ruleId,omitempty"`   // the deciding rule, if a rule decided
+	RuleName     string `json:"ruleName,omitempty"` // its name
+	Holiday      string `json:"holiday,omitempty"`  // the holiday, when a holiday calendar decided
+}
+
+// SameState reports whether a and b give the same public answer (isOpen and
+// closedReason). A change of state is a transition; a change of only the
+// deciding rule is not.
+func (a Status) SameState(b Status) bool {
+	return a.IsOpen == b.IsOpen && a.ClosedReason == b.ClosedReason
+}
+
+// Schedule is a compiled schedule. Safe for concurrent use.
+type Schedule struct {
+	name        string
+	index       int
+	manual      bool
+	loc         *time.Location
+	rules       []*compiledRule
+	doc         ScheduleDoc
+	breaks      []int // sorted distinct minutes where a rule window starts or ends, 0 included
+	fingerprint string
+}
+
+// prepare computes the wall-clock minutes where the status can change.
+func (s *Schedule) prepare() {
+	set := map[int]bool{0: true}
+	for _, r := range s.rules {
+		if r.start > 0 {
+			set[r.start] = true
+		}
+		if r.end > 0 && r.end < minutesPerDay {
+			set[r.end] = true
+		}
+	}
+	s.breaks = make([]int, 0, len(set))
+	for m := range set {
+		s.breaks = append(s.breaks, m)
+	}
+	sort.Ints(s.breaks)
+}
+
+// Name returns the schedule's name.
+func (s *Schedule) Name() string { return s.name }
+
+// Location returns the schedule's time zone.
+func (s *Schedule) Location() *time.Location { return s.loc }
+
+// ManualClose reports whether the schedule is manually closed.
+func (s *Schedule) ManualClose() bool { return s.manual }
+
+// Doc returns the schedule as written in the document.
+func (s *Schedule) Doc() ScheduleDoc { return s.doc }
+
+// RuleIDs returns the ids of the schedule's rules in evaluation order.
+func (s *Schedule) RuleIDs() []string { return s.doc.Rules }
+
+// Fingerprint identifies the schedule's definition (its fields and its
+// rules' contents): equal fingerprints evaluate identically, so a config
+// change can rebuild only the schedules whose fingerprint changed.
+func (s *Schedule) Fingerprint() string { return s.fingerprint }
+
+var manualStatus = Status{IsOpen: false, ClosedReason: ReasonManual}
+
+// At evaluates the schedule at instant t (DESIGN.md §1 "Evaluation").
+func (s *Schedule) At(t time.Time) Status {
+	if s.manual {
+		return manualStatus
+	}
+	lt := t.In(s.loc)
+	y, m, d := lt.Date()
+	h, mi, _ := lt.Clock()
+	return s.eval(civil(y, m, d), h*60+mi)
+}
+
+// AtLocal evaluates the schedule at a local wall-clock date and time, even
+// one that does not exist on that day because of a DST change.
+func (s *Schedule) AtLocal(year int, month time.Month, day, hour, minute int) Status {
+	if s.manual {
+		return manualStatus
+	}
+	return s.eval(civil(year, month, day), hour*60+minute)
+}
+
+// eval applies steps 3–6: the topmost matching closed rule, else the topmost
+// matching open rule, else closed.
+func (s *Schedule) eval(d date, m int) Status {
+	var open *compiledRule
+	var openHoliday string
+	for _, r := range s.rules {
+		ok, holiday := r.match(d, m)
+		if !ok {
+			continue
+		}
+		if !r.src.IsOpen {
+			return Status{ClosedReason: r.src.ClosedReason, RuleID: r.src.ID, RuleName: r.src.Name, Holiday: holiday}
+		}
+		if open == nil {
+			open, openHoliday = r, holiday
+		}
+	}
+	if open != nil {
+		return Status{IsOpen: true, RuleID: open.src.ID, RuleName: open.src.Name, Holiday: openHoliday}
+	}
+	return Status{ClosedReason: ReasonClosed}
+}

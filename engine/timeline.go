@@ -1,0 +1,133 @@
+package engine
+
+import (
+	"time"
+)
+
+// Segment is a maximal interval [Start, End) with one status.
+type Segment struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Status
+}
+
+// Transition is a change of a schedule's state (isOpen or closedReason).
+type Transition struct {
+	At     time.Time // the first instant of the new state
+	Status Status    // the new state
+}
+
+// MaxTimelineRange bounds one Timeline call so that a request cannot make
+// the engine enumerate centuries.
+const MaxTimelineRange = 5 * 366 * 24 * time.Hour
+
+// Timeline returns contiguous segments covering [from, to) exactly, with
+// neighbours always different (as Status values). It agrees with At at every
+// instant. A range longer than MaxTimelineRange is cut to that length.
+//
+// It walks one constant-UTC-offset period at a time: inside a period the
+// wall clock is linear in instants, so the status can only change at local
+// midnights and at rule start/end minutes, which are mapped back to instants.
+func (s *Schedule) Timeline(from, to time.Time) []Segment {
+	if !to.After(from) {
+		return nil
+	}
+	if to.Sub(from) > MaxTimelineRange {
+		to = from.Add(MaxTimelineRange)
+	}
+	if s.manual {
+		return []Segment{{Start: from, End: to, Status: manualStatus}}
+	}
+	b := segmentBuilder{}
+	cur := from
+	for cur.Before(to) {
+		lt := cur.In(s.loc)
+		_, off := lt.Zone()
+		_, periodEnd := lt.ZoneBounds()
+		end := to
+		if !periodEnd.IsZero() && periodEnd.Before(to) {
+			end = periodEnd
+		}
+		s.period(&b, cur, end, int64(off))
+		cur = end
+	}
+	return b.finish(to)
+}
+
+// period adds the segments of [from, to), during which the UTC offset is off
+// seconds.
+func (s *Schedule) period(b *segmentBuilder, from, to time.Time, off int64) {
+	wFrom := from.Unix() + off // wall-clock seconds, as if UTC
+	wTo := to.Unix() + off
+	if to.Nanosecond() > 0 {
+		wTo++ // to is exclusive: a breakpoint at the truncated second still counts
+	}
+	day := floorDiv(wFrom, secondsPerDay)
+	minute := int((wFrom - day*secondsPerDay) / 60)
+	b.add(from, s.eval(date(day), minute))
+	for ; day*secondsPerDay < wTo; day++ {
+		for _, m := range s.breaks {
+			w := day*secondsPerDay + int64(m)*60
+			if w <= wFrom {
+				continue
+			}
+			if w >= wTo {
+				break
+			}
+			at := time.Unix(w-off, 0)
+			if !at.Before(to) {
+				break
+			}
+			b.add(at, s.eval(date(day), m))
+		}
+	}
+}
+
+type segmentBuilder struct {
+	segs []Segment
+}
+
+func (b *segmentBuilder) add(at time.Time, st Status) {
+	if n := len(b.segs); n > 0 {
+		if b.segs[n-1].Status == st {
+			return
+		}
+		b.segs[n-1].End = at
+	}
+	b.segs = append(b.segs, Segment{Start: at, Status: st})
+}
+
+func (b *segmentBuilder) finish(to time.Time) []Segment {
+	if n := len(b.segs); n > 0 {
+		b.segs[n-1].End = to
+	}
+	return b.segs
+}
+
+// transitionSearch is how far NextTransition looks ahead.
+const transitionSearch = 366 * 24 * time.Hour
+
+// NextTransition returns the first change of state (isOpen or closedReason)
+// after t, looking up to 366 days ahead. A schedule that never changes (always
+// open, or manually closed) has none.
+func (s *Schedule) NextTransition(t time.Time) (Transition, bool) {
+	if s.manual {
+		return Transition{}, false
+	}
+	now := s.At(t)
+	limit := t.Add(transitionSearch)
+	step := 8 * 24 * time.Hour
+	for from := t; from.Before(limit); from = from.Add(step) {
+		to := from.Add(step)
+		if to.After(limit) {
+			to = limit
+		}
+		for _, seg := range s.Timeline(from, to) {
+			if !seg.Status.SameState(now) {
+				return Transition{At: seg.Start, Status: seg.Status}, true
+			}
+		}
+		step = 32 * 24 * time.Hour // most schedules change within a week
+	}
+	return Transition{}, false
+}
