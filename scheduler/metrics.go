@@ -1,0 +1,85 @@
+package scheduler
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// schedulerMetrics are created per Scheduler and registered by Register.
+type schedulerMetrics struct {
+	transitions *prometheus.CounterVec
+	repairs     prometheus.Counter
+	version     prometheus.Gauge
+	schedules   prometheus.Gauge
+}
+
+func newSchedulerMetrics() *schedulerMetrics {
+	return &schedulerMetrics{
+		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "schedmgr", Name: "transitions_total",
+			Help: "Changes of schedule state announced, by schedule, new state and cause.",
+		}, []string{"schedule", "state", "cause"}),
+		repairs: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "schedmgr", Name: "reconcile_repairs_total",
+			Help: "Schedules whose cached status the reconcile job found wrong and repaired.",
+		}),
+		version: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "schedmgr", Name: "config_version_served",
+			Help: "Config version this replica serves.",
+		}),
+		schedules: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "schedmgr", Name: "schedules",
+			Help: "Number of schedules in the served config.",
+		}),
+	}
+}
+
+func (m *schedulerMetrics) applied(snap *snapshot) {
+	m.version.Set(float64(snap.version))
+	m.schedules.Set(float64(len(snap.order)))
+}
+
+func (m *schedulerMetrics) transition(ev Event) {
+	state := "open"
+	if !ev.Status.IsOpen {
+		state = "closed"
+	}
+	m.transitions.WithLabelValues(ev.Schedule, state, ev.Cause).Inc()
+}
+
+var (
+	openDesc = prometheus.NewDesc("schedmgr_schedule_open",
+		"1 when the schedule is open now, 0 when closed.", []string{"schedule", "reason"}, nil)
+	nextDesc = prometheus.NewDesc("schedmgr_schedule_next_transition_timestamp_seconds",
+		"Unix time of the schedule's next change of state (absent when none within a year).", []string{"schedule"}, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (s *Scheduler) Describe(ch chan<- *prometheus.Desc) {
+	ch <- openDesc
+	ch <- nextDesc
+	s.metrics.transitions.Describe(ch)
+	s.metrics.repairs.Describe(ch)
+	s.metrics.version.Describe(ch)
+	s.metrics.schedules.Describe(ch)
+}
+
+// Collect implements prometheus.Collector. Per-schedule gauges are read
+// from the cache at scrape time, so removed schedules disappear at once.
+func (s *Scheduler) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range s.All() {
+		open := 0.0
+		if c.Status.IsOpen {
+			open = 1
+		}
+		ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, open, c.Schedule.Name(), c.Status.ClosedReason)
+		if c.HasNext {
+			ch <- prometheus.MustNewConstMetric(nextDesc, prometheus.GaugeValue, float64(c.Next.At.UnixNano())/1e9, c.Schedule.Name())
+		}
+	}
+	s.metrics.transitions.Collect(ch)
+	s.metrics.repairs.Collect(ch)
+	s.metrics.version.Collect(ch)
+	s.metrics.schedules.Collect(ch)
+}
+
+var _ prometheus.Collector = (*Scheduler)(nil)

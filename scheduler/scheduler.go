@@ -1,0 +1,401 @@
+package scheduler
+
+import (
+	"container/heap"
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/schedule-manager/schedule-manager/engine"
+)
+
+// Event is a change of a schedule's state (isOpen or closedReason).
+type Event struct {
+	Schedule      string
+	TimeZone      string
+	At            time.Time     // the transition instant (or the config apply time)
+	Status        engine.Status // the new status
+	Previous      engine.Status
+	Next          engine.Transition
+	HasNext       bool
+	ConfigVersion uint64
+	Cause         string // CauseSchedule, CauseConfig or CauseReconcile
+}
+
+// Causes of an Event.
+const (
+	CauseSchedule  = "schedule"  // a boundary of the timeline was reached
+	CauseConfig    = "config"    // a config change flipped the status
+	CauseReconcile = "reconcile" // the reconcile job found a missed change
+)
+
+// Options configure a Scheduler. Zero values give working defaults.
+type Options struct {
+	// Horizon is how far ahead timelines are precomputed (default 7 days).
+	Horizon time.Duration
+	// Now is the clock (default time.Now); tests inject their own.
+	Now func() time.Time
+	// OnTransition is called from the scheduler goroutine for every event,
+	// in order per schedule. It must not block for long.
+	OnTransition func(Event)
+	Logger       *slog.Logger
+}
+
+// Current is a cached answer for one schedule.
+type Current struct {
+	Schedule      *engine.Schedule
+	Status        engine.Status
+	Next          engine.Transition
+	HasNext       bool
+	ConfigVersion uint64
+}
+
+// Scheduler holds the status cache and fires transitions. Safe for
+// concurrent use; Run must be called once.
+type Scheduler struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *schedulerMetrics
+
+	state atomic.Pointer[snapshot]
+
+	mu    sync.Mutex // guards heap, entry.announced, entry.due and rebuilds
+	queue dueHeap
+	wake  chan struct{}
+
+	repairs atomic.Uint64
+}
+
+// snapshot is the immutable set of entries for one config version.
+type snapshot struct {
+	cfg     *engine.Config
+	version uint64
+	entries map[string]*entry
+	order   []*entry
+}
+
+type entry struct {
+	sched *engine.Schedule
+	tl    atomic.Pointer[timeline]
+
+	// Owned by the scheduler goroutine under Scheduler.mu.
+	announced engine.Status // the last state announced
+	due       time.Time     // when the heap item for this entry fires
+	heapIndex int           // -1 when not in the heap
+	removed   bool
+}
+
+// New returns a Scheduler with no config; call Apply, then Run.
+func New(opts Options) *Scheduler {
+	if opts.Horizon <= 0 {
+		opts.Horizon = 7 * 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.OnTransition == nil {
+		opts.OnTransition = func(Event) {}
+	}
+	return &Scheduler{opts: opts, log: opts.Logger, wake: make(chan struct{}, 1), metrics: newSchedulerMetrics()}
+}
+
+// Ready reports whether a config has been applied and every schedule's
+// status is computed.
+func (s *Scheduler) Ready() bool { return s.state.Load() != nil }
+
+// Config returns the applied config and its version (nil before Apply).
+func (s *Scheduler) Config() (*engine.Config, uint64) {
+	snap := s.state.Load()
+	if snap == nil {
+		return nil, 0
+	}
+	return snap.cfg, snap.version
+}
+
+// Status returns the cached status of a schedule now. It does not allocate.
+func (s *Scheduler) Status(name string) (Current, bool) {
+	return s.lookup(name, s.opts.Now())
+}
+
+// Evaluate answers for instant t (a simulate request): from the precomputed
+// timeline when t is inside the horizon, else by direct evaluation.
+func (s *Scheduler) Evaluate(name string, t time.Time) (Current, bool) {
+	return s.lookup(name, t)
+}
+
+func (s *Scheduler) lookup(name string, t time.Time) (Current, bool) {
+	snap := s.state.Load()
+	if snap == nil {
+		return Current{}, false
+	}
+	e, ok := snap.entries[name]
+	if !ok {
+		return Current{}, false
+	}
+	cur := Current{Schedule: e.sched, ConfigVersion: snap.version}
+	tl := e.tl.Load()
+	if i := tl.index(t); i >= 0 {
+		cur.Status = tl.segs[i].Status
+		cur.Next, cur.HasNext = tl.next(i)
+		return cur, true
+	}
+	cur.Status = e.sched.At(t)
+	cur.Next, cur.HasNext = e.sched.NextTransition(t)
+	return cur, true
+}
+
+// All returns the cached status of every schedule, in document order.
+func (s *Scheduler) All() []Current {
+	snap := s.state.Load()
+	if snap == nil {
+		return nil
+	}
+	now := s.opts.Now()
+	out := make([]Current, 0, len(snap.order))
+	for _, e := range snap.order {
+		c, _ := s.lookup(e.sched.Name(), now)
+		out = append(out, c)
+	}
+	return out
+}
+
+// Apply installs a new config version. Schedules whose definition is
+// unchanged keep their timelines; the others are rebuilt, and an event is
+// sent for every schedule whose state the change flipped (or that is new).
+// writtenAt is when the version was written (zero means now): events caused
+// by the change carry it, so every replica announces the same instant.
+func (s *Scheduler) Apply(cfg *engine.Config, version uint64, writtenAt time.Time) {
+	now := s.opts.Now()
+	if writtenAt.IsZero() || writtenAt.After(now) {
+		writtenAt = now
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.state.Load()
+	snap := &snapshot{cfg: cfg, version: version, entries: make(map[string]*entry, len(cfg.Schedules()))}
+	var events []Event
+	for _, sc := range cfg.Schedules() {
+		var prev *entry
+		if old != nil {
+			prev = old.entries[sc.Name()]
+		}
+		if prev != nil && prev.sched.Fingerprint() == sc.Fingerprint() {
+			// Same definition: keep the timeline and heap position.
+			prev.sched = sc
+			snap.entries[sc.Name()] = prev
+			snap.order = append(snap.order, prev)
+			continue
+		}
+		e := &entry{sched: sc, heapIndex: -1}
+		tl := s.build(sc, now)
+		e.tl.Store(tl)
+		i := tl.index(now)
+		e.announced = tl.segs[i].Status
+		if prev == nil || !prev.announced.SameState(e.announced) {
+			ev := Event{Schedule: sc.Name(), TimeZone: sc.Location().String(), At: writtenAt, Status: e.announced, ConfigVersion: version, Cause: CauseConfig}
+			if prev != nil {
+				ev.Previous = prev.announced
+			}
+			ev.Next, ev.HasNext = tl.next(i)
+			events = append(events, ev)
+		}
+		if prev != nil {
+			prev.removed = true
+			if prev.heapIndex >= 0 {
+				heap.Remove(&s.queue, prev.heapIndex)
+			}
+		}
+		s.schedule(e, tl, i, now)
+		snap.entries[sc.Name()] = e
+		snap.order = append(snap.order, e)
+	}
+	if old != nil {
+		for name, e := range old.entries {
+			if _, kept := snap.entries[name]; !kept {
+				e.removed = true
+				if e.heapIndex >= 0 {
+					heap.Remove(&s.queue, e.heapIndex)
+				}
+			}
+		}
+	}
+	s.state.Store(snap)
+	s.metrics.applied(snap)
+	for _, ev := range events {
+		// A config change is announced at once, but a new schedule on a
+		// first start is just the initial state: announce only real flips.
+		if old != nil {
+			s.emit(ev)
+		}
+	}
+	s.signal()
+}
+
+// build computes a timeline starting slightly before now, so that reads for
+// "now" taken just before the build are inside it.
+func (s *Scheduler) build(sc *engine.Schedule, now time.Time) *timeline {
+	return buildTimeline(sc, now.Add(-time.Minute), now.Add(s.opts.Horizon))
+}
+
+// schedule puts e in the heap at its next boundary after segment i, or at
+// the point where its horizon needs extending, whichever is first.
+func (s *Scheduler) schedule(e *entry, tl *timeline, i int, now time.Time) {
+	due := tl.to.Add(-s.opts.Horizon / 2)
+	if i+1 < len(tl.segs) && tl.segs[i+1].Start.Before(due) {
+		due = tl.segs[i+1].Start
+	}
+	e.due = due
+	if e.heapIndex >= 0 {
+		heap.Fix(&s.queue, e.heapIndex)
+	} else {
+		heap.Push(&s.queue, e)
+	}
+}
+
+func (s *Scheduler) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Scheduler) emit(ev Event) {
+	s.metrics.transition(ev)
+	s.opts.OnTransition(ev)
+}
+
+// Run fires transitions until ctx ends. It re-arms one timer for the
+// earliest due schedule.
+func (s *Scheduler) Run(ctx context.Context) error {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		wait := s.processDue(s.opts.Now())
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// maxWait bounds a sleep so a host clock jump is noticed within it even
+// without the reconcile job.
+const maxWait = time.Minute
+
+// processDue handles every heap item due at or before now and returns how
+// long to sleep until the next one.
+func (s *Scheduler) processDue(now time.Time) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := s.state.Load()
+	var version uint64
+	if snap != nil {
+		version = snap.version
+	}
+	for len(s.queue) > 0 && !s.queue[0].due.After(now) {
+		e := s.queue[0]
+		at := e.due
+		tl := e.tl.Load()
+		i := tl.index(at)
+		if i < 0 || !at.Before(tl.to.Add(-s.opts.Horizon/2)) {
+			// Horizon extension: rebuild from the boundary being processed,
+			// so boundaries between it and now are still announced in order.
+			tl = s.build(e.sched, at)
+			e.tl.Store(tl)
+			i = tl.index(at)
+		}
+		seg := tl.segs[i]
+		if !seg.Status.SameState(e.announced) {
+			ev := Event{Schedule: e.sched.Name(), TimeZone: e.sched.Location().String(), At: seg.Start,
+				Status: seg.Status, Previous: e.announced, ConfigVersion: version, Cause: CauseSchedule}
+			ev.Next, ev.HasNext = tl.next(i)
+			e.announced = seg.Status
+			s.emit(ev)
+		} else {
+			e.announced = seg.Status
+		}
+		s.schedule(e, tl, i, at)
+	}
+	if len(s.queue) == 0 {
+		return maxWait
+	}
+	return min(max(s.queue[0].due.Sub(now), 0), maxWait)
+}
+
+// Reconcile compares every cached status with direct evaluation now and
+// repairs drift (a clock jump, a suspended host): the timeline is rebuilt and
+// a missed change is announced once. It returns the number of repairs.
+func (s *Scheduler) Reconcile() int {
+	now := s.opts.Now()
+	// Announce whatever is merely late first.
+	s.processDue(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := s.state.Load()
+	if snap == nil {
+		return 0
+	}
+	repairs := 0
+	for _, e := range snap.order {
+		direct := e.sched.At(now)
+		tl := e.tl.Load()
+		i := tl.index(now)
+		cachedOK := i >= 0 && tl.segs[i].Status == direct
+		if cachedOK && e.announced.SameState(direct) {
+			continue
+		}
+		repairs++
+		s.log.Warn("reconcile repaired a schedule", "schedule", e.sched.Name(), "cached_ok", cachedOK,
+			"announced_open", e.announced.IsOpen, "announced_reason", e.announced.ClosedReason,
+			"open", direct.IsOpen, "reason", direct.ClosedReason)
+		tl = s.build(e.sched, now)
+		e.tl.Store(tl)
+		i = tl.index(now)
+		if !e.announced.SameState(tl.segs[i].Status) {
+			ev := Event{Schedule: e.sched.Name(), TimeZone: e.sched.Location().String(), At: tl.segs[i].Start,
+				Status: tl.segs[i].Status, Previous: e.announced, ConfigVersion: snap.version, Cause: CauseReconcile}
+			ev.Next, ev.HasNext = tl.next(i)
+			e.announced = tl.segs[i].Status
+			s.emit(ev)
+		}
+		s.schedule(e, tl, i, now)
+	}
+	s.repairs.Add(uint64(repairs))
+	s.metrics.repairs.Add(float64(repairs))
+	return repairs
+}
+
+// Repairs returns the total number of reconcile repairs.
+func (s *Scheduler) Repairs() uint64 { return s.repairs.Load() }
+
+// dueHeap orders entries by due time.
+type dueHeap []*entry
+
+func (h dueHeap) Len() int           { return len(h) }
+func (h dueHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h dueHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIndex = i
+	h[j].heapIndex = j
+}
+func (h *dueHeap) Push(x any) {
+	e := x.(*entry)
+	e.heapIndex = len(*h)
+	*h = append(*h, e)
+}
+func (h *dueHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	e.heapIndex = -1
+	*h = old[:len(old)-1]
+	return e
+}

@@ -1,0 +1,73 @@
+package scheduler
+
+import (
+	"time"
+
+	"github.com/schedule-manager/schedule-manager/engine"
+)
+
+// timeline is an immutable precomputed window of one schedule.
+type timeline struct {
+	from, to time.Time
+	segs     []engine.Segment
+	// fromNs and ends are the window start and segment ends in Unix
+	// nanoseconds, so a cached read is integer comparisons only.
+	fromNs int64
+	ends   []int64
+	// nextChange[i] is the index of the first segment after i whose state
+	// (isOpen, closedReason) differs from segment i, or -1.
+	nextChange []int32
+	// tail is the first change after the window's last segment, if any.
+	tail    engine.Transition
+	hasTail bool
+}
+
+func buildTimeline(s *engine.Schedule, from, to time.Time) *timeline {
+	segs := s.Timeline(from, to)
+	tl := &timeline{from: from, to: to, segs: segs, nextChange: make([]int32, len(segs)),
+		fromNs: from.UnixNano(), ends: make([]int64, len(segs))}
+	for i, seg := range segs {
+		tl.ends[i] = seg.End.UnixNano()
+	}
+	next := int32(-1)
+	for i := len(segs) - 1; i >= 0; i-- {
+		if i+1 < len(segs) && !segs[i+1].Status.SameState(segs[i].Status) {
+			next = int32(i + 1)
+		}
+		tl.nextChange[i] = next
+	}
+	if n := len(segs); n > 0 {
+		tl.tail, tl.hasTail = s.NextTransition(segs[n-1].Start)
+		if tl.hasTail && !tl.tail.At.After(segs[n-1].Start) {
+			tl.hasTail = false
+		}
+	}
+	return tl
+}
+
+// index returns the segment containing t, or -1 outside the window.
+func (tl *timeline) index(t time.Time) int {
+	ns := t.UnixNano()
+	if ns < tl.fromNs || len(tl.ends) == 0 || ns >= tl.ends[len(tl.ends)-1] {
+		return -1
+	}
+	// First segment whose end is after t.
+	lo, hi := 0, len(tl.ends)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if tl.ends[mid] > ns {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// next returns the next change of state after segment i.
+func (tl *timeline) next(i int) (engine.Transition, bool) {
+	if j := tl.nextChange[i]; j >= 0 {
+		return engine.Transition{At: tl.segs[j].Start, Status: tl.segs[j].Status}, true
+	}
+	return tl.tail, tl.hasTail
+}
