@@ -1,0 +1,252 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// startServer runs an in-process nats-server with JetStream on dir.
+func startServer(t *testing.T, dir string) *server.Server {
+	t.Helper()
+	srv, err := server.NewServer(&server.Options{
+		JetStream: true, StoreDir: dir, Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
+	})
+	if err != nil {
+		t.Fatalf("nats-server: %v", err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(5 * time.Second) {
+		t.Fatal("nats-server not ready within 5s")
+	}
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	return srv
+}
+
+// connect returns a JetStream context on srv, closed at the end of the test.
+func connect(t *testing.T, srv *server.Server) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream: %v", err)
+	}
+	return nc, js
+}
+
+var prefixSeq atomic.Int64
+
+func newTestJetStream(t *testing.T, js jetstream.JetStream, opts Options) *JetStream {
+	t.Helper()
+	if opts.Prefix == "" {
+		opts.Prefix = fmt.Sprintf("t%d", prefixSeq.Add(1))
+	}
+	opts.Logger = quiet
+	s, err := NewJetStream(t.Context(), js, opts)
+	if err != nil {
+		t.Fatalf("NewJetStream: %v", err)
+	}
+	return s
+}
+
+func TestJetStream(t *testing.T) {
+	_, js := connect(t, startServer(t, t.TempDir()))
+	testStore(t, func(t *testing.T) Store { return newTestJetStream(t, js, Options{}) })
+}
+
+// TestJetStreamAllObjects runs the contract with every document in the
+// object store rather than inline.
+func TestJetStreamAllObjects(t *testing.T) {
+	_, js := connect(t, startServer(t, t.TempDir()))
+	testStore(t, func(t *testing.T) Store { return newTestJetStream(t, js, Options{InlineMaxBytes: -1}) })
+}
+
+func TestJetStreamRestart(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, dir)
+	nc, js := connect(t, srv)
+	s := newTestJetStream(t, js, Options{Prefix: "restart"})
+	v1 := mustPut(t, s, `{"n":1}`, 0)
+	big := largeDoc(3 << 20)
+	v2 := mustPut(t, s, string(big), v1)
+	v3 := mustPutMeta(t, s, `{"n":3}`, v2, Meta{Author: "carol", Message: "before restart"})
+	nc.Close()
+	srv.Shutdown()
+	srv.WaitForShutdown()
+
+	_, js = connect(t, startServer(t, dir))
+	s = newTestJetStream(t, js, Options{Prefix: "restart"})
+	ctx := t.Context()
+	got, err := s.Get(ctx)
+	if err != nil || got.Version != v3 || string(got.Data) != `{"n":3}` || got.Meta.Message != "before restart" {
+		t.Fatalf("Get after restart = %+v, %v; want v%d", got, err, v3)
+	}
+	if e, err := s.Version(ctx, v2); err != nil || string(e.Data) != string(big) {
+		t.Fatalf("Version(%d) after restart: %d bytes, %v", v2, len(e.Data), err)
+	}
+	if h, err := s.History(ctx, 0); err != nil || len(h) != 3 || h[0].Version != v3 || h[2].Version != v1 {
+		t.Fatalf("History after restart = %+v, %v", h, err)
+	}
+	if v4 := mustPut(t, s, `{"n":4}`, v3); v4 <= v3 {
+		t.Fatalf("Put after restart = %d, want > %d", v4, v3)
+	}
+}
+
+// TestJetStreamMissingHistoryRecord simulates a writer that crashed after
+// updating the head but before writing the history record.
+func TestJetStreamMissingHistoryRecord(t *testing.T) {
+	_, js := connect(t, startServer(t, t.TempDir()))
+	for _, tc := range []struct {
+		name   string
+		repair func(t *testing.T, s *JetStream, head uint64) // must restore the record
+	}{
+		{"backfilled by NewJetStream", func(t *testing.T, s *JetStream, _ uint64) {
+			newTestJetStream(t, js, s.opts)
+		}},
+		{"backfilled by next Put", func(t *testing.T, s *JetStream, head uint64) {
+			mustPut(t, s, `{"next":true}`, head)
+		}},
+		{"backfilled by Version", func(t *testing.T, s *JetStream, head uint64) {
+			if _, err := s.Version(t.Context(), head); err != nil {
+				t.Fatalf("Version(%d): %v", head, err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			s := newTestJetStream(t, js, Options{})
+			v1 := mustPut(t, s, `{"n":1}`, 0)
+			v2 := mustPutMeta(t, s, `{"n":2}`, v1, Meta{Author: "dave"})
+			if err := s.history.Purge(ctx, historyKey(v2)); err != nil {
+				t.Fatal(err)
+			}
+			// Everything still answers from the head key meanwhile.
+			if e, err := s.Version(ctx, v2); err != nil || string(e.Data) != `{"n":2}` {
+				t.Fatalf("Version(%d) without record = %s, %v", v2, e.Data, err)
+			}
+			if err := s.history.Purge(ctx, historyKey(v2)); err != nil { // undo Version's repair
+				t.Fatal(err)
+			}
+			if h, err := s.History(ctx, 0); err != nil || len(h) != 2 || h[0].Version != v2 || h[0].Meta.Author != "dave" {
+				t.Fatalf("History without record = %+v, %v", h, err)
+			}
+			if err := s.history.Purge(ctx, historyKey(v2)); err != nil {
+				t.Fatal(err)
+			}
+			tc.repair(t, s, v2)
+			kve, err := s.history.Get(ctx, historyKey(v2))
+			if err != nil {
+				t.Fatalf("history record %d not restored: %v", v2, err)
+			}
+			if rec, err := decodeRecord(kve.Value()); err != nil || rec.Version != v2 || string(rec.inline) != `{"n":2}` {
+				t.Fatalf("restored record = %+v, %v", rec, err)
+			}
+		})
+	}
+}
+
+func TestJetStreamLimits(t *testing.T) {
+	_, js := connect(t, startServer(t, t.TempDir()))
+	s := newTestJetStream(t, js, Options{MaxDocumentBytes: 1000})
+	for _, tc := range []struct {
+		name string
+		doc  []byte
+		want error
+	}{
+		{"too large", largeDoc(1001), ErrTooLarge},
+		{"empty", nil, nil},
+	} {
+		_, err := s.Put(t.Context(), tc.doc, 0, Meta{})
+		if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
+			t.Errorf("%s: Put err = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if _, err := s.Put(t.Context(), largeDoc(1000), 0, Meta{}); err != nil {
+		t.Errorf("Put at the limit: %v", err)
+	}
+	for _, opts := range []Options{{Prefix: "bad.prefix"}, {Replicas: 9}} {
+		if _, err := NewJetStream(t.Context(), js, opts); err == nil {
+			t.Errorf("NewJetStream(%+v) succeeded, want error", opts)
+		}
+	}
+}
+
+func TestPresence(t *testing.T) {
+	_, js := connect(t, startServer(t, t.TempDir()))
+	ctx := t.Context()
+	const ttl = 500 * time.Millisecond
+	p, err := NewPresence(ctx, js, Options{Prefix: "presence", PresenceTTL: ttl})
+	if err != nil {
+		t.Fatalf("NewPresence: %v", err)
+	}
+	list := func() string {
+		t.Helper()
+		rs, err := p.Replicas(ctx)
+		if err != nil {
+			t.Fatalf("Replicas: %v", err)
+		}
+		var b strings.Builder
+		for _, r := range rs {
+			if time.Since(r.Seen) > time.Minute || r.Seen.After(time.Now().Add(time.Second)) {
+				t.Errorf("replica %s seen at %v", r.ID, r.Seen)
+			}
+			fmt.Fprintf(&b, "%s=%d ", r.ID, r.Version)
+		}
+		return b.String()
+	}
+	if got := list(); got != "" {
+		t.Fatalf("Replicas on empty bucket = %q", got)
+	}
+	steps := []struct {
+		id      string
+		version uint64
+		want    string
+	}{
+		{"web-b", 3, "web-b=3 "},
+		{"web-a.example.com", 2, "web-a.example.com=2 web-b=3 "},
+		{"web-a.example.com", 3, "web-a.example.com=3 web-b=3 "},
+	}
+	for _, st := range steps {
+		if err := p.Announce(ctx, st.id, st.version); err != nil {
+			t.Fatalf("Announce(%s, %d): %v", st.id, st.version, err)
+		}
+		if got := list(); got != st.want {
+			t.Fatalf("after Announce(%s, %d): Replicas = %q, want %q", st.id, st.version, got, st.want)
+		}
+	}
+	if err := p.Announce(ctx, "bad id", 1); err == nil {
+		t.Error("Announce with an invalid ID succeeded")
+	}
+	if err := p.Withdraw(ctx, "web-b"); err != nil {
+		t.Fatalf("Withdraw: %v", err)
+	}
+	if got := list(); got != "web-a.example.com=3 " {
+		t.Fatalf("after Withdraw: Replicas = %q", got)
+	}
+	// Without heartbeats the remaining announcement expires.
+	deadline := time.Now().Add(ttl + 3*time.Second)
+	for list() != "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("announcement did not expire within 3s after its %v TTL", ttl)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if p.TTL() != ttl {
+		t.Errorf("TTL() = %v, want %v", p.TTL(), ttl)
+	}
+}

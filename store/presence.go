@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ReplicaStatus is one live replica's latest announcement.
+type ReplicaStatus struct {
+	// ID identifies the replica (host name, pod name, ...).
+	ID string `json:"id"`
+	// Version is the config version the replica serves.
+	Version uint64 `json:"version"`
+	// Seen is when the announcement was stored, by the NATS server's clock.
+	Seen time.Time `json:"seen"`
+}
+
+// Presence records which config version each service replica serves, in a
+// KV bucket "<prefix>_replicas" whose entries expire after
+// Options.PresenceTTL unless refreshed. Callers Announce every few seconds
+// (well under the TTL). It is safe for concurrent use.
+type Presence struct {
+	kv  jetstream.KeyValue
+	ttl time.Duration
+}
+
+type announcement struct {
+	Version uint64 `json:"version"`
+}
+
+// NewPresence creates the replicas bucket, or updates its TTL to
+// opts.PresenceTTL if it exists. The bucket is in memory: announcements are
+// ephemeral and replicas re-announce after a server restart.
+func NewPresence(ctx context.Context, js jetstream.JetStream, opts Options) (*Presence, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      o.Prefix + "_replicas",
+		Description: "Schedule Manager replicas and the config version each serves",
+		History:     1,
+		TTL:         o.PresenceTTL,
+		Replicas:    o.Replicas,
+		Storage:     jetstream.MemoryStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: bucket %s_replicas: %w", o.Prefix, err)
+	}
+	return &Presence{kv: kv, ttl: o.PresenceTTL}, nil
+}
+
+// TTL returns how long an announcement lives without a refresh.
+func (p *Presence) TTL() time.Duration { return p.ttl }
+
+// Announce records that replica replicaID serves servedVersion. The ID must
+// be a valid KV key (letters, digits, '-', '_', '=', '/', '.'; no leading or
+// trailing '.').
+func (p *Presence) Announce(ctx context.Context, replicaID string, servedVersion uint64) error {
+	val, err := json.Marshal(announcement{Version: servedVersion})
+	if err != nil {
+		return fmt.Errorf("store: announce %q: %w", replicaID, err)
+	}
+	if _, err := p.kv.Put(ctx, replicaID, val); err != nil {
+		return fmt.Errorf("store: announce %q: %w", replicaID, err)
+	}
+	return nil
+}
+
+// Withdraw removes replicaID's announcement at once, for a graceful
+// shutdown; without it the entry disappears after the TTL.
+func (p *Presence) Withdraw(ctx context.Context, replicaID string) error {
+	if err := p.kv.Delete(ctx, replicaID); err != nil {
+		return fmt.Errorf("store: withdraw %q: %w", replicaID, err)
+	}
+	return nil
+}
+
+// Replicas lists the replicas whose announcement has not expired, sorted
+// by ID.
+func (p *Presence) Replicas(ctx context.Context) ([]ReplicaStatus, error) {
+	w, err := p.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("store: list replicas: %w", err)
+	}
+	defer stopWatcher(w)
+	var out []ReplicaStatus
+	for {
+		var kve jetstream.KeyValueEntry
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("store: list replicas: %w", ctx.Err())
+		case kve, ok = <-w.Updates():
+			if !ok {
+				return nil, fmt.Errorf("store: list replicas: watcher closed")
+			}
+		}
+		if kve == nil {
+			break
+		}
+		var a announcement
+		if err := json.Unmarshal(kve.Value(), &a); err != nil {
+			continue // not ours; ignore
+		}
+		out = append(out, ReplicaStatus{ID: kve.Key(), Version: a.Version, Seen: kve.Created()})
+	}
+	slices.SortFunc(out, func(a, b ReplicaStatus) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
