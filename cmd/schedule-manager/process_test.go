@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestBinary builds the real program and runs it as a process, to prove the
+// exit codes and output streams that scripts rely on.
+func TestBinary(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go tool is needed to build the binary: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "schedule-manager")
+	build := exec.Command(goTool, "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	invalid := writeFile(t, "invalid.json", invalidConfig)
+
+	runBin := func(args ...string) result {
+		cmd := exec.Command(bin, args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var exit *exec.ExitError
+		switch {
+		case errors.As(err, &exit):
+			code = exit.ExitCode()
+		case err != nil:
+			t.Fatalf("run %v: %v", args, err)
+		}
+		return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+	}
+
+	t.Run("validate valid", func(t *testing.T) {
+		r := runBin("validate", defaultConfig)
+		if r.code != 0 || r.stdout != defaultConfig+": valid, 8 rules, 4 schedules\n" || r.stderr != "" {
+			t.Errorf("got %+v", r)
+		}
+	})
+	t.Run("validate invalid", func(t *testing.T) {
+		r := runBin("validate", invalid)
+		if r.code != 1 || r.stderr != invalidConfigErrors || r.stdout != "" {
+			t.Errorf("got %+v", r)
+		}
+	})
+	t.Run("check --json", func(t *testing.T) {
+		r := runBin("check", "--config", defaultConfig, "Support", "--at", "2026-07-03T10:00", "--json")
+		if r.code != 0 || r.stderr != "" {
+			t.Fatalf("got %+v", r)
+		}
+		var got struct {
+			IsOpen       *bool   `json:"isOpen"`
+			ClosedReason *string `json:"closedReason"`
+			Holiday      string  `json:"holiday"`
+			At           string  `json:"at"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, r.stdout)
+		}
+		if got.IsOpen == nil || *got.IsOpen || got.ClosedReason == nil || *got.ClosedReason != "holiday" ||
+			got.Holiday != "Independence Day (observed)" || got.At != "2026-07-03T10:00:00-05:00" {
+			t.Errorf("got %s", r.stdout)
+		}
+	})
+	t.Run("check unknown schedule", func(t *testing.T) {
+		r := runBin("check", "--config", defaultConfig, "Nope", "--json")
+		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, `schedule "Nope" not found`) {
+			t.Errorf("got %+v", r)
+		}
+	})
+	t.Run("usage error", func(t *testing.T) {
+		r := runBin("check", "Support")
+		if r.code != 2 || !strings.Contains(r.stderr, `"config" not set`) {
+			t.Errorf("got %+v", r)
+		}
+	})
+	t.Run("embedded tzdata", func(t *testing.T) {
+		// The binary must answer on a host without a zoneinfo database
+		// (a scratch container): time/tzdata has to be linked in.
+		out, err := exec.Command(goTool, "list", "-deps", ".").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(strings.Fields(string(out)), "time/tzdata") {
+			t.Error("time/tzdata is not linked into the binary")
+		}
+	})
+}
