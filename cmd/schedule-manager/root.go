@@ -61,6 +61,9 @@ Exit codes: 0 success, 1 error (invalid config, unknown schedule, bad time),
 		newCheckCmd(c),
 		newTimelineCmd(c),
 		newVersionCmd(c),
+		newServeCmd(c),
+		newImportCmd(c),
+		newExportCmd(c),
 	)
 	markRunErrors(root)
 	return root

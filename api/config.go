@@ -1,0 +1,240 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/store"
+)
+
+// metaView is a version's metadata in API answers.
+type metaView struct {
+	Author     string    `json:"author"`
+	Message    string    `json:"message"`
+	Time       time.Time `json:"time"`
+	RollbackOf uint64    `json:"rollbackOf"`
+}
+
+func viewMeta(m store.Meta) metaView {
+	return metaView{Author: m.Author, Message: m.Message, Time: m.Time, RollbackOf: m.RollbackOf}
+}
+
+type replicaView struct {
+	ID      string    `json:"id"`
+	Version uint64    `json:"version"`
+	Seen    time.Time `json:"seen"`
+}
+
+// configHead is GET /api/v1/config without its "data" member, which is
+// appended verbatim.
+type configHead struct {
+	Version uint64 `json:"version"`
+	// VersionIsDeployed: every live replica serves Version (or, without
+	// presence information, this replica does).
+	VersionIsDeployed bool          `json:"versionIsDeployed"`
+	ServedVersion     uint64        `json:"servedVersion"` // by this replica
+	Replicas          []replicaView `json:"replicas"`
+	Meta              metaView      `json:"meta"`
+}
+
+// maxMessageRunes bounds a change message.
+const maxMessageRunes = 1000
+
+// presenceTimeout bounds the replica listing of GET /api/v1/config.
+const presenceTimeout = 2 * time.Second
+
+func (s *server) getConfig(w http.ResponseWriter, r *http.Request, _ principal) {
+	ctx, cancel := s.ctx(r)
+	defer cancel()
+	e, err := s.store.Get(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, `no config is stored yet; create one with PUT /api/v1/config and "version": 0`)
+		return
+	}
+	if err != nil {
+		s.internal(w, "read the config", err)
+		return
+	}
+	if !json.Valid(e.Data) {
+		s.internal(w, "read the config", fmt.Errorf("stored version %d is not valid JSON", e.Version))
+		return
+	}
+	head := configHead{Version: e.Version, Meta: viewMeta(e.Meta), Replicas: []replicaView{}}
+	head.VersionIsDeployed, head.ServedVersion, head.Replicas = s.deployed(ctx, e.Version)
+	writeWithRawData(w, head, e.Data)
+}
+
+// deployed reports whether every live replica serves version latest (or a
+// newer one). Without presence information (no Presence, or no replica
+// announced) it compares this replica's served version.
+func (s *server) deployed(ctx context.Context, latest uint64) (bool, uint64, []replicaView) {
+	_, served := s.status.Config()
+	views := []replicaView{}
+	if s.presence != nil {
+		pctx, cancel := context.WithTimeout(ctx, presenceTimeout)
+		reps, err := s.presence.Replicas(pctx)
+		cancel()
+		if err != nil {
+			s.log.Warn("api: list replicas", "err", err)
+			return false, served, views
+		}
+		if len(reps) > 0 {
+			all := true
+			for _, rp := range reps {
+				views = append(views, replicaView{ID: rp.ID, Version: rp.Version, Seen: rp.Seen})
+				if rp.Version < latest {
+					all = false
+				}
+			}
+			return all, served, views
+		}
+	}
+	return served >= latest && served != 0, served, views
+}
+
+// putConfigRequest is the body of PUT /api/v1/config.
+type putConfigRequest struct {
+	Data    json.RawMessage `json:"data"`
+	Version *uint64         `json:"version"`
+	Message string          `json:"message"`
+}
+
+type versionAnswer struct {
+	Version uint64 `json:"version"`
+}
+
+func (s *server) putConfig(w http.ResponseWriter, r *http.Request, p principal) {
+	body, err := readBody(w, r, s.maxBody)
+	if err != nil {
+		s.rejectBody(w, err)
+		return
+	}
+	var req putConfigRequest
+	if err := decodeJSON(body, &req); err != nil {
+		s.metrics.write(writeInvalid)
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	switch {
+	case req.Version == nil:
+		s.metrics.write(writeInvalid)
+		writeError(w, http.StatusBadRequest, `"version" is required: send the version you loaded (GET /api/v1/config), or 0 to create the first config`)
+		return
+	case len(req.Data) == 0 || string(req.Data) == "null":
+		s.metrics.write(writeInvalid)
+		writeError(w, http.StatusBadRequest, `"data" is required: the config document {"rules": [...], "schedules": [...]}`)
+		return
+	case utf8.RuneCountInString(req.Message) > maxMessageRunes:
+		s.metrics.write(writeInvalid)
+		writeErrorf(w, http.StatusBadRequest, `"message" is longer than %d characters`, maxMessageRunes)
+		return
+	}
+	if _, err := engine.Load(req.Data); err != nil {
+		s.metrics.write(writeInvalid)
+		writeInvalidConfig(w, http.StatusBadRequest, "", err)
+		return
+	}
+	ctx, cancel := s.ctx(r)
+	defer cancel()
+	v, err := s.store.Put(ctx, req.Data, *req.Version, store.Meta{Author: p.name, Message: req.Message, Time: s.now().UTC()})
+	if err != nil {
+		s.putFailed(w, err)
+		return
+	}
+	s.metrics.write(writeOK)
+	writeJSON(w, http.StatusOK, versionAnswer{Version: v})
+}
+
+// rejectBody answers a body that could not be read (too large, or a broken
+// connection) and counts it as a failed write.
+func (s *server) rejectBody(w http.ResponseWriter, err error) {
+	var tl errBodyTooLarge
+	if errors.As(err, &tl) {
+		s.metrics.write(writeTooLarge)
+	} else {
+		s.metrics.write(writeInvalid)
+	}
+	writeBodyError(w, err)
+}
+
+// writeInvalidConfig answers a document engine.Load rejected: every problem
+// with its path, or the decoding error with its position.
+func writeInvalidConfig(w http.ResponseWriter, code int, what string, err error) {
+	if what == "" {
+		what = "invalid config"
+	}
+	var ve *engine.ValidationError
+	if !errors.As(err, &ve) {
+		msg := err.Error()
+		if len(msg) > 8 && msg[:8] == "config: " {
+			msg = msg[8:]
+		}
+		writeJSON(w, code, fieldErrors{Error: what + ": " + truncate(msg, 300), Errors: []fieldError{}})
+		return
+	}
+	n := len(ve.Errors)
+	out := fieldErrors{Errors: make([]fieldError, 0, min(n, maxListedErrors))}
+	if n == 1 {
+		out.Error = what + ": " + truncate(ve.Errors[0].Error(), 300)
+	} else {
+		out.Error = fmt.Sprintf("%s: %d errors", what, n)
+	}
+	for i, fe := range ve.Errors {
+		if i == maxListedErrors {
+			out.Truncated = true
+			break
+		}
+		out.Errors = append(out.Errors, fieldError{Path: fe.Path, Message: fe.Msg})
+	}
+	writeJSON(w, code, out)
+}
+
+// conflictAnswer is the body of a 409.
+type conflictAnswer struct {
+	Error          string `json:"error"`
+	CurrentVersion uint64 `json:"currentVersion"`
+}
+
+// putFailed answers a failed Store.Put and counts it.
+func (s *server) putFailed(w http.ResponseWriter, err error) {
+	var ce *store.ConflictError
+	switch {
+	case errors.As(err, &ce):
+		s.metrics.write(writeConflict)
+		writeConflictError(w, ce.Current)
+	case errors.Is(err, store.ErrConflict):
+		s.metrics.write(writeConflict)
+		writeConflictError(w, 0)
+	case errors.Is(err, store.ErrTooLarge):
+		s.metrics.write(writeTooLarge)
+		writeErrorf(w, http.StatusRequestEntityTooLarge, "the config is larger than the store accepts: %v", err)
+	default:
+		s.metrics.write(writeFailed)
+		s.internal(w, "write the config", err)
+	}
+}
+
+func writeConflictError(w http.ResponseWriter, current uint64) {
+	msg := fmt.Sprintf("config was changed by someone else (version %d); reload and merge your edits", current)
+	if current == 0 {
+		msg = `no config exists yet; send "version": 0 to create the first one`
+	}
+	writeJSON(w, http.StatusConflict, conflictAnswer{Error: msg, CurrentVersion: current})
+}
+
+// internal logs err and answers 500 without exposing details.
+func (s *server) internal(w http.ResponseWriter, what string, err error) {
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.log.Warn("api: store timeout", "op", what, "err", err)
+		writeErrorf(w, http.StatusServiceUnavailable, "could not %s: the config store did not answer in time; retry", what)
+		return
+	}
+	s.log.Error("api: store error", "op", what, "err", err)
+	writeErrorf(w, http.StatusInternalServerError, "could not %s: internal error; the server log has the details", what)
+}

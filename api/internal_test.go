@@ -1,0 +1,229 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/schedule-manager/schedule-manager/checkresult"
+)
+
+// TestAppendResponseFields fails when checkresult's shape changes, so that
+// appendResponse is updated with it.
+func TestAppendResponseFields(t *testing.T) {
+	tags := func(v any) string {
+		var out []string
+		rt := reflect.TypeOf(v)
+		for i := range rt.NumField() {
+			out = append(out, rt.Field(i).Type.String()+" "+rt.Field(i).Tag.Get("json"))
+		}
+		return strings.Join(out, "; ")
+	}
+	checks := []struct {
+		v    any
+		want string
+	}{
+		{checkresult.Response{}, "bool isOpen; string closedReason; string schedule; string timeZone; time.Time at; *checkresult.Rule rule,omitempty; " +
+			"string holiday,omitempty; *checkresult.Next nextTransition; uint64 configVersion,omitempty"},
+		{checkresult.Rule{}, "string id; string name"},
+		{checkresult.Next{}, "time.Time at; bool isOpen; string closedReason"},
+	}
+	for _, c := range checks {
+		if got := tags(c.v); got != c.want {
+			t.Errorf("%T changed:\n got %s\nwant %s\nupdate appendResponse and this test", c.v, got, c.want)
+		}
+	}
+}
+
+// hostileStrings exercise every escaping rule of encoding/json.
+func hostileStrings() []string {
+	s := []string{"", "plain", `quote " and \ backslash`, "<script>alert(1)</script> & co", "line\nbreak\r\ttab\b\f",
+		"\x00\x01\x1f\x7f", "café ☕ 🎉", "\u2028\u2029", "bad \xff utf8 \xc3", "\xed\xa0\x80 surrogate", "\ufffd literal"}
+	var all strings.Builder
+	for b := range 256 {
+		all.WriteByte(byte(b))
+	}
+	return append(s, all.String())
+}
+
+func TestAppendResponseMatchesMarshal(t *testing.T) {
+	kolkata, _ := time.LoadLocation("Asia/Kolkata")
+	lordHowe, _ := time.LoadLocation("Australia/Lord_Howe")
+	times := []time.Time{
+		time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC),
+		time.Date(2026, 3, 2, 10, 0, 0, 123456789, kolkata),
+		time.Date(2026, 10, 4, 1, 59, 59, 0, lordHowe),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -3600)),
+	}
+	var cases []checkresult.Response
+	for i, s := range hostileStrings() {
+		r := checkresult.Response{
+			IsOpen: i%2 == 0, ClosedReason: s, Schedule: s, TimeZone: s, At: times[i%len(times)],
+			Holiday: s, ConfigVersion: uint64(i) * 1e17,
+		}
+		if i%3 != 0 {
+			r.Rule = &checkresult.Rule{ID: s, Name: s + "x"}
+		}
+		if i%4 != 0 {
+			r.NextTransition = &checkresult.Next{At: times[(i+1)%len(times)], IsOpen: i%3 == 0, ClosedReason: s}
+		}
+		cases = append(cases, r, checkresult.Response{At: times[i%len(times)]})
+	}
+	for i, r := range cases {
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := appendResponse(nil, &r)
+		if !ok || string(got) != string(want) {
+			t.Errorf("case %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+	bad := checkresult.Response{At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if _, ok := appendResponse(nil, &bad); ok {
+		t.Error("year 10000 encoded")
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range hostileStrings() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendString(nil, s); string(got) != string(want) {
+			t.Errorf("appendString(%q) = %s, want %s", s, got, want)
+		}
+	})
+}
+
+func TestAppendResponseAllocs(t *testing.T) {
+	r := checkresult.Response{IsOpen: true, Schedule: "Support", TimeZone: "America/Chicago", At: time.Now(),
+		Rule: &checkresult.Rule{ID: "a", Name: "b"}, NextTransition: &checkresult.Next{At: time.Now()}, ConfigVersion: 7}
+	buf := make([]byte, 0, 1024)
+	if n := testing.AllocsPerRun(100, func() { buf, _ = appendResponse(buf[:0], &r) }); n != 0 {
+		t.Errorf("appendResponse allocates %v times", n)
+	}
+}
+
+func TestQueryParams(t *testing.T) {
+	tests := []struct {
+		raw, name, sim string
+		err            bool
+	}{
+		{"name=Support", "Support", "", false},
+		{"simulate=2026-03-02T08%3A00&name=A+B", "A B", "2026-03-02T08:00", false},
+		{"name=first&name=second", "first", "", false},
+		{"n%61me=escaped+key", "escaped key", "", false},
+		{"other=1&&=&name", "", "", false},
+		{"name=%E2%98%95", "☕", "", false},
+		{"name=%zz", "", "", true},
+	}
+	for _, tc := range tests {
+		p, err := queryParams(tc.raw, checkParams{})
+		if (err != nil) != tc.err || p.name != tc.name || p.simulate != tc.sim {
+			t.Errorf("queryParams(%q) = %+v, %v", tc.raw, p, err)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = queryParams("name=Support&simulate=", checkParams{}) }); n != 0 {
+		t.Errorf("queryParams of an unescaped query allocates %v times", n)
+	}
+}
+
+func TestEditManualClose(t *testing.T) {
+	const rules = `"rules": [{"id": "r", "isOpen": true}]`
+	tests := []struct {
+		name, doc, schedule string
+		closed              bool
+		want                string // "" with changed false: unchanged
+		err                 error
+	}{
+		{
+			name: "compact", schedule: "A", closed: true,
+			doc:  `{` + rules + `,"schedules":[{"name":"A","manualClose":false,"timeZone":"UTC","rules":["r"]}]}`,
+			want: `{` + rules + `,"schedules":[{"name":"A","manualClose":true,"timeZone":"UTC","rules":["r"]}]}`,
+		},
+		{
+			name: "pretty, second schedule, unknown fields", schedule: "B", closed: true,
+			doc:  "{\n  \"x\": {\"y\": [1, 2]},\n  " + rules + ",\n  \"schedules\": [\n    {\"name\": \"A\", \"manualClose\": false, \"timeZone\": \"UTC\", \"rules\": []},\n    {\"ext\": null, \"name\": \"B\", \"manualClose\" :  false , \"timeZone\": \"UTC\", \"rules\": []}\n  ]\n}\n",
+			want: "{\n  \"x\": {\"y\": [1, 2]},\n  " + rules + ",\n  \"schedules\": [\n    {\"name\": \"A\", \"manualClose\": false, \"timeZone\": \"UTC\", \"rules\": []},\n    {\"ext\": null, \"name\": \"B\", \"manualClose\" :  true , \"timeZone\": \"UTC\", \"rules\": []}\n  ]\n}\n",
+		},
+		{
+			name: "missing member is inserted with the indentation", schedule: "A", closed: true,
+			doc:  "{" + rules + ", \"schedules\": [{\n      \"name\": \"A\",\n      \"timeZone\": \"UTC\"\n    }]}",
+			want: "{" + rules + ", \"schedules\": [{\n      \"manualClose\": true,\n      \"name\": \"A\",\n      \"timeZone\": \"UTC\"\n    }]}",
+		},
+		{
+			name: "reopen", schedule: "A", closed: false,
+			doc:  `{"schedules":[{"name":"A","manualClose":true,"timeZone":"UTC"}]}`,
+			want: `{"schedules":[{"name":"A","manualClose":false,"timeZone":"UTC"}]}`,
+		},
+		{
+			name: "null flag", schedule: "A", closed: true,
+			doc:  `{"schedules":[{"name":"A","manualClose":null,"timeZone":"UTC"}]}`,
+			want: `{"schedules":[{"name":"A","manualClose":true,"timeZone":"UTC"}]}`,
+		},
+		{
+			// encoding/json matches keys case-insensitively and lets the last
+			// win; every spelling is set so the result is unambiguous.
+			name: "case variants of the key", schedule: "A", closed: true,
+			doc:  `{"schedules":[{"name":"A","manualClose":false,"ManualClose":false,"timeZone":"UTC"}]}`,
+			want: `{"schedules":[{"name":"A","manualClose":true,"ManualClose":true,"timeZone":"UTC"}]}`,
+		},
+		{
+			name: "escaped name in the source", schedule: "Café", closed: true,
+			doc:  `{"schedules":[{"name":"Caf\u00e9","timeZone":"UTC"}]}`,
+			want: `{"schedules":[{"manualClose": true,"name":"Caf\u00e9","timeZone":"UTC"}]}`,
+		},
+		{
+			name: "Schedules key spelled differently", schedule: "A", closed: true,
+			doc:  `{"Schedules":[{"name":"A","timeZone":"UTC"}]}`,
+			want: `{"Schedules":[{"manualClose": true,"name":"A","timeZone":"UTC"}]}`,
+		},
+		{
+			name: "already closed", schedule: "A", closed: true,
+			doc: `{"schedules":[{"name":"A","manualClose":true,"timeZone":"UTC"}]}`,
+		},
+		{
+			name: "unknown schedule", schedule: "Z", closed: true,
+			doc: `{"schedules":[{"name":"A","timeZone":"UTC"}]}`, err: errUnknownSchedule,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, changed, err := editManualClose([]byte(tc.doc), tc.schedule, tc.closed)
+			if tc.err != nil || err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("err = %v, want %v", err, tc.err)
+				}
+				return
+			}
+			if tc.want == "" {
+				if changed || string(out) != tc.doc {
+					t.Fatalf("changed %v:\n%s", changed, out)
+				}
+				return
+			}
+			if !changed || string(out) != tc.want {
+				t.Errorf("changed %v\n got %s\nwant %s", changed, out, tc.want)
+			}
+		})
+	}
+	if _, _, err := editManualClose([]byte(`{"schedules":[{"name":"A","timeZone":"Nowhere/Land"}]}`), "A", true); err == nil {
+		t.Error("an invalid stored document was edited")
+	}
+}
+
+func TestQuote(t *testing.T) {
+	long := strings.Repeat("é", 200)
+	if q := quote(long); q != `"`+strings.Repeat("é", 80)+`"…` {
+		t.Errorf("quote(long) = %s", q)
+	}
+	if q := quote("a\"b\n"); q != `"a\"b\n"` {
+		t.Errorf("quote = %s", q)
+	}
+}

@@ -1,0 +1,351 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/robfig/cron/v3"
+
+	"github.com/schedule-manager/schedule-manager/api"
+	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/scheduler"
+	"github.com/schedule-manager/schedule-manager/store"
+)
+
+// App is a running service.
+type App struct {
+	opts      Options
+	log       *slog.Logger
+	nc        *nats.Conn
+	srv       *server.Server // nil when joining an external cluster
+	store     *store.JetStream
+	presence  *store.Presence
+	sched     *scheduler.Scheduler
+	http      *http.Server
+	listener  net.Listener
+	registry  *prometheus.Registry
+	metrics   *appMetrics
+	cron      *cron.Cron
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	served    chan struct{} // closed when the first config is applied
+	servedOne sync.Once
+	errc      chan error
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start builds and starts the service. It returns once the HTTP listener is
+// bound and the first config is applied; call Shutdown to stop it.
+func Start(ctx context.Context, opts Options) (*App, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	o := opts.withDefaults()
+	if o.ReplicaID == "" {
+		host, _ := os.Hostname()
+		o.ReplicaID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	a := &App{opts: o, log: o.Logger, cancel: cancel, served: make(chan struct{}), errc: make(chan error, 4),
+		registry: prometheus.NewRegistry()}
+	ok := false
+	defer func() {
+		if !ok {
+			a.closeAll()
+		}
+	}()
+
+	startCtx, cancelStart := context.WithTimeout(ctx, 30*time.Second)
+	defer cancelStart()
+	var err error
+	if a.nc, a.srv, err = connectNATS(startCtx, o); err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(a.nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	sopts := store.Options{Replicas: o.StoreReplicas, Logger: o.Logger}
+	if a.store, err = store.NewJetStream(startCtx, js, sopts); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if a.presence, err = store.NewPresence(startCtx, js, sopts); err != nil {
+		return nil, fmt.Errorf("open presence: %w", err)
+	}
+	if err := a.seed(startCtx); err != nil {
+		return nil, err
+	}
+	tokens, err := resolveTokens(startCtx, js, o)
+	if err != nil {
+		return nil, err
+	}
+
+	a.metrics = newAppMetrics(a.registry)
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.sched = scheduler.New(scheduler.Options{Horizon: o.Horizon, Logger: o.Logger, OnTransition: a.onTransition})
+	a.registry.MustRegister(a.sched)
+
+	handler, err := api.New(api.Deps{
+		Status: a.sched, Store: a.store, Presence: a.presence,
+		Registerer: a.registry, Logger: o.Logger, Now: time.Now,
+	}, api.Options{Tokens: tokens, FailClosed: o.FailClosed, CORSOrigins: o.CORSOrigins, MaxBodyBytes: o.MaxBodyBytes})
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+
+	// Apply the current config before serving, so the first request is
+	// answered. An empty store (no seed) serves an empty config until a
+	// first version is written.
+	if _, err := a.store.Get(startCtx); errors.Is(err, store.ErrNotFound) {
+		empty, _ := engine.Compile(engine.Document{})
+		a.sched.Apply(empty, 0, time.Time{})
+		a.servedOne.Do(func() { close(a.served) })
+	}
+	watch, err := a.store.Watch(runCtx)
+	if err != nil {
+		return nil, fmt.Errorf("watch config: %w", err)
+	}
+	a.wg.Add(1)
+	go a.watchLoop(runCtx, watch)
+	select {
+	case <-a.served:
+	case <-startCtx.Done():
+		return nil, fmt.Errorf("no valid config could be applied: %w", startCtx.Err())
+	}
+	a.wg.Add(2)
+	go func() { defer a.wg.Done(); _ = a.sched.Run(runCtx) }()
+	go a.heartbeat(runCtx)
+	if o.ReconcileSpec != "off" {
+		a.cron = cron.New(cron.WithChain(cron.Recover(cronLogger{o.Logger})))
+		if _, err := a.cron.AddFunc(o.ReconcileSpec, func() {
+			if n := a.sched.Reconcile(); n > 0 {
+				a.log.Warn("reconcile repaired schedules", "repairs", n)
+			}
+		}); err != nil {
+			return nil, fmt.Errorf("reconcile-spec: %w", err)
+		}
+		a.cron.Start()
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("/", handler)
+	a.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
+	}
+	if a.listener, err = net.Listen("tcp", o.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("http-addr: %w", err)
+	}
+	go func() {
+		if err := a.http.Serve(a.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.errc <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	a.log.Info("schedule manager started", "http", "http://"+a.listener.Addr().String(), "nats", a.NATSURL(), "replica", o.ReplicaID)
+	ok = true
+	return a, nil
+}
+
+// HTTPAddr returns the bound HTTP address.
+func (a *App) HTTPAddr() string { return a.listener.Addr().String() }
+
+// NATSURL returns the client URL of the embedded server, or the joined URL.
+func (a *App) NATSURL() string {
+	if a.srv != nil {
+		if a.opts.NATSListen == "off" {
+			return ""
+		}
+		return a.srv.ClientURL()
+	}
+	return a.opts.NATSURL
+}
+
+// Scheduler returns the status cache (for tests and embedding).
+func (a *App) Scheduler() *scheduler.Scheduler { return a.sched }
+
+// Err returns a channel that reports a fatal error of a background part.
+func (a *App) Err() <-chan error { return a.errc }
+
+// seed imports the seed config when the store is empty.
+func (a *App) seed(ctx context.Context) error {
+	if _, err := a.store.Get(ctx); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("read config: %w", err)
+	}
+	if len(a.opts.SeedConfig) == 0 {
+		return nil
+	}
+	if _, err := engine.Load(a.opts.SeedConfig); err != nil {
+		return fmt.Errorf("seed-config: %w", err)
+	}
+	v, err := a.store.Put(ctx, a.opts.SeedConfig, 0, store.Meta{Author: "seed", Message: "first start: seeded config", Time: time.Now()})
+	if errors.Is(err, store.ErrConflict) {
+		return nil // another replica seeded first
+	}
+	if err != nil {
+		return fmt.Errorf("seed config: %w", err)
+	}
+	a.log.Info("seeded the config store", "version", v)
+	return nil
+}
+
+// watchLoop applies every new version. An invalid version (written around
+// the API) is logged and counted; the replica keeps serving the last good one.
+func (a *App) watchLoop(ctx context.Context, entries <-chan store.Entry) {
+	defer a.wg.Done()
+	for e := range entries {
+		a.metrics.latest.Set(float64(e.Version))
+		_, served := a.sched.Config()
+		if e.Version <= served && served != 0 {
+			continue
+		}
+		cfg, err := engine.Load(e.Data)
+		if err != nil {
+			a.metrics.applyErrors.Inc()
+			a.log.Error("stored config is invalid; still serving the previous version", "version", e.Version, "err", err)
+			continue
+		}
+		a.sched.Apply(cfg, e.Version, e.Meta.Time)
+		a.metrics.lag.Set(0)
+		a.log.Info("config applied", "version", e.Version, "schedules", len(cfg.Schedules()), "author", e.Meta.Author)
+		a.servedOne.Do(func() { close(a.served) })
+		if err := a.presence.Announce(ctx, a.opts.ReplicaID, e.Version); err != nil && ctx.Err() == nil {
+			a.log.Warn("announce served version", "err", err)
+		}
+	}
+}
+
+// heartbeat records the served version well within the presence TTL.
+func (a *App) heartbeat(ctx context.Context) {
+	defer a.wg.Done()
+	t := time.NewTicker(a.presence.TTL() / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		_, v := a.sched.Config()
+		if err := a.presence.Announce(ctx, a.opts.ReplicaID, v); err != nil && ctx.Err() == nil {
+			a.log.Warn("announce served version", "err", err)
+		}
+		if reps, err := a.presence.Replicas(ctx); err == nil {
+			var latest uint64
+			for _, r := range reps {
+				latest = max(latest, r.Version)
+			}
+			if e, err := a.store.Get(ctx); err == nil {
+				latest = max(latest, e.Version)
+			}
+			a.metrics.latest.Set(float64(latest))
+			a.metrics.lag.Set(float64(latest - min(v, latest)))
+		}
+	}
+}
+
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	problem := ""
+	switch {
+	case !a.nc.IsConnected():
+		problem = "not connected to NATS"
+	case !a.sched.Ready():
+		problem = "no config applied yet"
+	default:
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if _, err := a.store.Get(ctx); err != nil {
+			problem = "config store unreachable: " + err.Error()
+		}
+	}
+	if problem != "" {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "{\"status\":\"unavailable\",\"error\":%q}\n", problem)
+		return
+	}
+	_, v := a.sched.Config()
+	fmt.Fprintf(w, "{\"status\":\"ready\",\"version\":%d}\n", v)
+}
+
+func (a *App) onTransition(ev scheduler.Event) {
+	a.log.Info("schedule state changed", "schedule", ev.Schedule, "open", ev.Status.IsOpen,
+		"reason", ev.Status.ClosedReason, "at", ev.At, "cause", ev.Cause)
+}
+
+// Shutdown stops accepting requests, finishes in-flight ones, stops the
+// background loops and closes NATS cleanly.
+func (a *App) Shutdown(ctx context.Context) error {
+	a.closeOnce.Do(func() {
+		var errs []error
+		if a.http != nil {
+			sctx, cancel := context.WithTimeout(ctx, a.opts.ShutdownTimeout)
+			if err := a.http.Shutdown(sctx); err != nil {
+				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			}
+			cancel()
+		}
+		if a.presence != nil && a.nc != nil && a.nc.IsConnected() {
+			wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			_ = a.presence.Withdraw(wctx, a.opts.ReplicaID)
+			cancel()
+		}
+		a.closeAll()
+		a.closeErr = errors.Join(errs...)
+	})
+	return a.closeErr
+}
+
+// closeAll stops loops and NATS; used by Shutdown and by a failed Start.
+func (a *App) closeAll() {
+	if a.cron != nil {
+		<-a.cron.Stop().Done()
+	}
+	a.cancel()
+	a.wg.Wait()
+	if a.nc != nil {
+		if err := a.nc.Drain(); err != nil {
+			a.nc.Close()
+		}
+		for i := 0; i < 100 && !a.nc.IsClosed(); i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if a.srv != nil {
+		a.srv.Shutdown()
+		a.srv.WaitForShutdown()
+	}
+}
+
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron: "+msg, append(kv, "err", err)...)
+}

@@ -1,0 +1,262 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/schedule-manager/schedule-manager/examples"
+)
+
+const adminToken = "test-admin-token-0123456789"
+
+// syncBuffer is a goroutine-safe buffer for captured output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func testOptions(t *testing.T, dir string) Options {
+	return Options{
+		HTTPAddr:      "127.0.0.1:0",
+		DataDir:       dir,
+		NATSListen:    "127.0.0.1:0",
+		SeedConfig:    examples.Default(),
+		AdminToken:    adminToken,
+		ReconcileSpec: "@every 1s",
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+}
+
+func start(t *testing.T, o Options) *App {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, err := Start(ctx, o)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	return a
+}
+
+func call(t *testing.T, method, url, token string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, url, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+type configResp struct {
+	Data              json.RawMessage `json:"data"`
+	Version           uint64          `json:"version"`
+	VersionIsDeployed bool            `json:"versionIsDeployed"`
+}
+
+func putManualClose(t *testing.T, a *App, name string) uint64 {
+	t.Helper()
+	var out struct {
+		Version uint64 `json:"version"`
+	}
+	if code := call(t, "POST", "http://"+a.HTTPAddr()+"/api/v1/schedules/"+strings.ReplaceAll(name, " ", "%20")+"/close", adminToken, nil, &out); code != 200 {
+		t.Fatalf("close %s: %d", name, code)
+	}
+	return out.Version
+}
+
+func checkSchedule(t *testing.T, a *App, name string) (open bool, reason string, version uint64) {
+	t.Helper()
+	var out struct {
+		IsOpen        bool   `json:"isOpen"`
+		ClosedReason  string `json:"closedReason"`
+		ConfigVersion uint64 `json:"configVersion"`
+	}
+	if code := call(t, "GET", "http://"+a.HTTPAddr()+"/check-schedule?name="+strings.ReplaceAll(name, " ", "%20"), "", nil, &out); code != 200 {
+		t.Fatalf("check %s: %d", name, code)
+	}
+	return out.IsOpen, out.ClosedReason, out.ConfigVersion
+}
+
+func TestRestartKeepsConfigAndVersion(t *testing.T) {
+	dir := t.TempDir()
+	a := start(t, testOptions(t, dir))
+	v := putManualClose(t, a, "Support")
+	var before configResp
+	call(t, "GET", "http://"+a.HTTPAddr()+"/api/v1/config", adminToken, nil, &before)
+	if err := a.Shutdown(context.Background()); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	b := start(t, testOptions(t, dir))
+	var after configResp
+	if code := call(t, "GET", "http://"+b.HTTPAddr()+"/api/v1/config", adminToken, nil, &after); code != 200 {
+		t.Fatalf("config after restart: %d", code)
+	}
+	if after.Version != v || before.Version != v || !bytes.Equal(after.Data, before.Data) {
+		t.Errorf("after restart version %d (want %d), same data %v", after.Version, v, bytes.Equal(after.Data, before.Data))
+	}
+	if _, reason, _ := checkSchedule(t, b, "Support"); reason != "manual" {
+		t.Errorf("manual close lost on restart: reason %q", reason)
+	}
+}
+
+func TestSecondReplicaServesWritesWithinASecond(t *testing.T) {
+	a := start(t, testOptions(t, t.TempDir()))
+	ob := testOptions(t, t.TempDir())
+	ob.NATSURL = a.NATSURL()
+	ob.ReplicaID = "replica-b"
+	b := start(t, ob)
+
+	var cfg configResp
+	call(t, "GET", "http://"+a.HTTPAddr()+"/api/v1/config", adminToken, nil, &cfg)
+	v := putManualClose(t, a, "Ops 24x7")
+	written := time.Now()
+	deadline := written.Add(time.Second)
+	for {
+		_, reason, served := checkSchedule(t, b, "Ops 24x7")
+		if served == v && reason == "manual" {
+			t.Logf("replica b served version %d after %v", v, time.Since(written))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica b still serves version %d (%q) 1s after version %d was written", served, reason, v)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Both replicas announce the version they serve.
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		var got configResp
+		call(t, "GET", "http://"+b.HTTPAddr()+"/api/v1/config", adminToken, nil, &got)
+		if got.VersionIsDeployed && got.Version == v {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("versionIsDeployed never became true: %+v", got.Version)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestGeneratedTokenPrintedOnce(t *testing.T) {
+	dir := t.TempDir()
+	o := testOptions(t, dir)
+	o.AdminToken = ""
+	out := &syncBuffer{}
+	o.Stdout = out
+	a := start(t, o)
+	i := strings.Index(out.String(), "smt_")
+	if i < 0 {
+		t.Fatalf("no token printed: %q", out.String())
+	}
+	token := strings.Fields(out.String()[i:])[0]
+	if code := call(t, "GET", "http://"+a.HTTPAddr()+"/api/v1/config", token, nil, nil); code != 200 {
+		t.Errorf("generated token refused: %d", code)
+	}
+	if code := call(t, "GET", "http://"+a.HTTPAddr()+"/api/v1/config", "wrong", nil, nil); code != 401 {
+		t.Errorf("wrong token: %d", code)
+	}
+	_ = a.Shutdown(context.Background())
+
+	out2 := &syncBuffer{}
+	o.Stdout = out2
+	b := start(t, o)
+	if strings.Contains(out2.String(), "smt_") {
+		t.Errorf("token printed again on restart")
+	}
+	if code := call(t, "GET", "http://"+b.HTTPAddr()+"/api/v1/config", token, nil, nil); code != 200 {
+		t.Errorf("generated token refused after restart: %d", code)
+	}
+}
+
+func TestHealthReadyMetrics(t *testing.T) {
+	a := start(t, testOptions(t, t.TempDir()))
+	base := "http://" + a.HTTPAddr()
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if code := call(t, "GET", base+path, "", nil, nil); code != 200 {
+			t.Errorf("%s: %d", path, code)
+		}
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, name := range []string{"schedmgr_schedule_open{", "schedmgr_schedule_next_transition_timestamp_seconds{",
+		"schedmgr_config_version_served 1", "schedmgr_config_version_lag", "schedmgr_reconcile_repairs_total",
+		"schedmgr_check_requests_total", "schedmgr_check_duration_seconds", "schedmgr_config_writes_total"} {
+		if !strings.Contains(string(body), name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+}
+
+func TestInvalidOptionsNameTheSetting(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*Options)
+		want string
+	}{
+		{"http addr", func(o *Options) { o.HTTPAddr = "localhost" }, "http-addr"},
+		{"nats listen", func(o *Options) { o.NATSListen = "nope:99999" }, "nats-listen"},
+		{"nats url", func(o *Options) { o.NATSURL = "http://x" }, "nats-url"},
+		{"cron", func(o *Options) { o.ReconcileSpec = "every minute" }, "reconcile-spec"},
+		{"short token", func(o *Options) { o.AdminToken = "abc" }, "admin token"},
+		{"bad seed", func(o *Options) { o.SeedConfig = []byte(`{"rules":[],"schedules":[{"name":"x"}]}`) }, "seed-config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := testOptions(t, t.TempDir())
+			tt.mod(&o)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			a, err := Start(ctx, o)
+			if err == nil {
+				_ = a.Shutdown(context.Background())
+				t.Fatal("started with an invalid setting")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not name %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHTTPPortInUse(t *testing.T) {
+	a := start(t, testOptions(t, t.TempDir()))
+	o := testOptions(t, t.TempDir())
+	o.HTTPAddr = a.HTTPAddr()
+	_, err := Start(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "http-addr") {
+		t.Fatalf("want an http-addr error, got %v", err)
+	}
+}

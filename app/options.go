@@ -1,0 +1,140 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/schedule-manager/schedule-manager/api"
+)
+
+// Options is everything the service needs. Zero values take the defaults
+// below, which work on a laptop.
+type Options struct {
+	HTTPAddr   string // default 127.0.0.1:8080
+	DataDir    string // default ./data (embedded NATS only)
+	NATSURL    string // join this NATS cluster instead of embedding one
+	NATSListen string // embedded NATS client address; "off" for in-process only. Default 127.0.0.1:4222
+	// SeedConfig is imported when the store holds no config yet.
+	SeedConfig []byte
+	// AdminToken is an admin bearer token given at start (SCHEDMGR_ADMIN_TOKEN).
+	AdminToken string
+	// Tokens are further tokens, stored as SHA-256 hashes.
+	Tokens []api.Token
+	// FailClosed makes check-schedule answer isOpen=false for unknown schedules.
+	FailClosed   bool
+	CORSOrigins  []string
+	MaxBodyBytes int64
+	// ReconcileSpec is a robfig/cron spec for the reconcile job (default "@every 1m"; "off" disables).
+	ReconcileSpec string
+	// Horizon is how far ahead timelines are precomputed (default 7 days).
+	Horizon time.Duration
+	// ReplicaID names this replica in presence records (default host-pid).
+	ReplicaID string
+	// StoreReplicas is the JetStream replica count for new buckets (default 1).
+	StoreReplicas   int
+	ShutdownTimeout time.Duration // default 10s
+	Logger          *slog.Logger
+	// Stdout receives the generated admin token, printed once.
+	Stdout io.Writer
+}
+
+// Defaults.
+const (
+	DefaultHTTPAddr      = "127.0.0.1:8080"
+	DefaultDataDir       = "./data"
+	DefaultNATSListen    = "127.0.0.1:4222"
+	DefaultReconcileSpec = "@every 1m"
+)
+
+func (o Options) withDefaults() Options {
+	if o.HTTPAddr == "" {
+		o.HTTPAddr = DefaultHTTPAddr
+	}
+	if o.DataDir == "" {
+		o.DataDir = DefaultDataDir
+	}
+	if o.NATSListen == "" {
+		o.NATSListen = DefaultNATSListen
+	}
+	if o.ReconcileSpec == "" {
+		o.ReconcileSpec = DefaultReconcileSpec
+	}
+	if o.Horizon <= 0 {
+		o.Horizon = 7 * 24 * time.Hour
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	return o
+}
+
+// Validate rejects settings that would fail later, naming the setting.
+func (o Options) Validate() error {
+	o = o.withDefaults()
+	var errs []error
+	if _, _, err := splitHostPort(o.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("http-addr: %w", err))
+	}
+	if o.NATSListen != "off" {
+		if _, _, err := splitHostPort(o.NATSListen); err != nil {
+			errs = append(errs, fmt.Errorf("nats-listen: %w (or \"off\")", err))
+		}
+	}
+	if o.NATSURL != "" {
+		for _, u := range strings.Split(o.NATSURL, ",") {
+			p, err := url.Parse(strings.TrimSpace(u))
+			if err != nil || p.Host == "" || (p.Scheme != "nats" && p.Scheme != "tls" && p.Scheme != "ws" && p.Scheme != "wss") {
+				errs = append(errs, fmt.Errorf("nats-url: %q is not a NATS URL (nats://host:4222)", u))
+			}
+		}
+	}
+	if o.ReconcileSpec != "off" {
+		if _, err := cron.ParseStandard(o.ReconcileSpec); err != nil {
+			errs = append(errs, fmt.Errorf("reconcile-spec: %q: %w", o.ReconcileSpec, err))
+		}
+	}
+	if o.StoreReplicas < 0 || o.StoreReplicas > 5 {
+		errs = append(errs, fmt.Errorf("store-replicas: must be 1 to 5, got %d", o.StoreReplicas))
+	}
+	for i, t := range o.Tokens {
+		if t.Role != "admin" && t.Role != "viewer" {
+			errs = append(errs, fmt.Errorf("tokens[%d].role: %q is not admin or viewer", i, t.Role))
+		}
+		if len(t.SHA256) != 64 {
+			errs = append(errs, fmt.Errorf("tokens[%d].sha256: want 64 hex characters (sha256sum of the token)", i))
+		}
+		if t.Name == "" {
+			errs = append(errs, fmt.Errorf("tokens[%d].name: required", i))
+		}
+	}
+	if o.AdminToken != "" && len(o.AdminToken) < 16 {
+		errs = append(errs, errors.New("admin token: use at least 16 characters"))
+	}
+	return errors.Join(errs...)
+}
+
+func splitHostPort(addr string) (string, int, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("%q is not host:port: %w", addr, err)
+	}
+	var p int
+	if _, err := fmt.Sscanf(port, "%d", &p); err != nil || p < 0 || p > 65535 || fmt.Sprint(p) != port {
+		return "", 0, fmt.Errorf("%q has an invalid port", addr)
+	}
+	return host, p, nil
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/schedule-manager/schedule-manager/app"
+	"github.com/schedule-manager/schedule-manager/examples"
+)
+
+func newServeCmd(c *cli) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the service: check-schedule, admin API, metrics, embedded NATS",
+		Long: `serve runs the Schedule Manager service.
+
+With no settings it listens on http://127.0.0.1:8080, starts an embedded NATS
+server with JetStream under ./data (clients can connect on 127.0.0.1:4222),
+seeds an example config on first start and prints a generated admin token once.
+
+Settings come from a YAML file (--settings or SCHEDMGR_SETTINGS), then
+SCHEDMGR_* environment variables (SCHEDMGR_HTTP_ADDR, SCHEDMGR_ADMIN_TOKEN, ...),
+then flags, each overriding the one before.`,
+		Example: `  schedule-manager serve
+  SCHEDMGR_ADMIN_TOKEN=$(openssl rand -hex 24) schedule-manager serve --http-addr :8080
+  schedule-manager serve --nats-url nats://nats-1:4222,nats://nats-2:4222 --store-replicas 3`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := loadSettings(cmd.Flags(), os.Environ)
+			if err != nil {
+				return err
+			}
+			opts, err := s.options()
+			if err != nil {
+				return err
+			}
+			if opts.SeedConfig == nil {
+				opts.SeedConfig = examples.Default()
+			}
+			logger, err := newLogger(c.stderr, s.LogLevel, s.LogFormat)
+			if err != nil {
+				return err
+			}
+			opts.Logger = logger
+			opts.Stdout = c.stdout
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			a, err := app.Start(ctx, opts)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "Schedule Manager on http://%s (NATS %s)\n", a.HTTPAddr(), orNone(a.NATSURL()))
+			var runErr error
+			select {
+			case <-ctx.Done():
+				logger.Info("shutting down")
+			case runErr = <-a.Err():
+				logger.Error("fatal", "err", runErr)
+			}
+			if err := a.Shutdown(context.Background()); err != nil && runErr == nil {
+				runErr = err
+			}
+			return runErr
+		},
+	}
+	addServeFlags(cmd.Flags())
+	return cmd
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "in-process only"
+	}
+	return s
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log-level: %q is not debug, info, warn or error", level)
+	}
+	hopts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, hopts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+	default:
+		return nil, fmt.Errorf("log-format: %q is not text or json", format)
+	}
+}

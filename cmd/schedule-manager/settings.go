@@ -1,0 +1,171 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/posflag"
+	"github.com/knadh/koanf/v2"
+	"github.com/spf13/pflag"
+
+	"github.com/schedule-manager/schedule-manager/api"
+	"github.com/schedule-manager/schedule-manager/app"
+)
+
+// settings is the serve command's configuration, filled by koanf from a YAML
+// file, then SCHEDMGR_* environment variables, then flags (each overriding
+// the one before).
+type settings struct {
+	HTTPAddr        string        `koanf:"http-addr"`
+	DataDir         string        `koanf:"data-dir"`
+	NATSURL         string        `koanf:"nats-url"`
+	NATSListen      string        `koanf:"nats-listen"`
+	SeedConfig      string        `koanf:"seed-config"`
+	AdminToken      string        `koanf:"admin-token"`
+	Tokens          []tokenConfig `koanf:"tokens"`
+	FailClosed      bool          `koanf:"fail-closed"`
+	CORSOrigins     []string      `koanf:"cors-origins"`
+	MaxBodyBytes    int64         `koanf:"max-body-bytes"`
+	ReconcileSpec   string        `koanf:"reconcile-spec"`
+	Horizon         time.Duration `koanf:"horizon"`
+	ReplicaID       string        `koanf:"replica-id"`
+	StoreReplicas   int           `koanf:"store-replicas"`
+	ShutdownTimeout time.Duration `koanf:"shutdown-timeout"`
+	LogLevel        string        `koanf:"log-level"`
+	LogFormat       string        `koanf:"log-format"`
+}
+
+type tokenConfig struct {
+	Name   string `koanf:"name"`
+	Role   string `koanf:"role"`
+	SHA256 string `koanf:"sha256"`
+}
+
+// settingKeys are the keys a settings file or SCHEDMGR_* variable may set.
+var settingKeys = map[string]bool{
+	"http-addr": true, "data-dir": true, "nats-url": true, "nats-listen": true, "seed-config": true,
+	"admin-token": true, "tokens": true, "fail-closed": true, "cors-origins": true, "max-body-bytes": true,
+	"reconcile-spec": true, "horizon": true, "replica-id": true, "store-replicas": true,
+	"shutdown-timeout": true, "log-level": true, "log-format": true,
+}
+
+func addServeFlags(fs *pflag.FlagSet) {
+	fs.String("settings", "", "YAML settings file (keys as the flag names)")
+	fs.String("http-addr", app.DefaultHTTPAddr, "HTTP listen address for the API, UI and metrics")
+	fs.String("data-dir", app.DefaultDataDir, "where the embedded NATS server keeps JetStream data")
+	fs.String("nats-url", "", "join this NATS cluster (comma-separated URLs) instead of embedding a server")
+	fs.String("nats-listen", app.DefaultNATSListen, "client address of the embedded NATS server, or \"off\"")
+	fs.String("seed-config", "", "config file imported when the store has no config yet (default: the bundled example)")
+	fs.Bool("fail-closed", false, "answer isOpen=false (not true) for unknown schedules")
+	fs.StringSlice("cors-origins", []string{"*"}, "origins allowed to call check-schedule from a browser")
+	fs.Int64("max-body-bytes", 4<<20, "largest accepted request body")
+	fs.String("reconcile-spec", app.DefaultReconcileSpec, "cron spec of the reconcile job, or \"off\"")
+	fs.Duration("horizon", 7*24*time.Hour, "how far ahead timelines are precomputed")
+	fs.String("replica-id", "", "name of this replica (default host-pid)")
+	fs.Int("store-replicas", 1, "JetStream replicas for new buckets (3 on a 3-node cluster)")
+	fs.Duration("shutdown-timeout", 10*time.Second, "how long shutdown waits for in-flight requests")
+	fs.String("log-level", "info", "debug, info, warn or error")
+	fs.String("log-format", "text", "text or json")
+}
+
+// loadSettings merges file, environment and flags. environ is os.Environ in
+// production and a fixed list in tests.
+func loadSettings(fs *pflag.FlagSet, environ func() []string) (settings, error) {
+	k := koanf.New(".")
+	path, _ := fs.GetString("settings")
+	if path == "" {
+		for _, kv := range environ() {
+			if v, ok := strings.CutPrefix(kv, "SCHEDMGR_SETTINGS="); ok {
+				path = v
+			}
+		}
+	}
+	if path != "" {
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return settings{}, fmt.Errorf("settings file %s: %w", path, err)
+		}
+		if err := unknownKeys(k, "settings file "+path); err != nil {
+			return settings{}, err
+		}
+	}
+	var envErrs []string
+	envProvider := env.Provider(".", env.Opt{
+		Prefix:      "SCHEDMGR_",
+		EnvironFunc: environ,
+		TransformFunc: func(name, value string) (string, any) {
+			key := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(name, "SCHEDMGR_")), "_", "-")
+			if key == "settings" {
+				return "", nil
+			}
+			if !settingKeys[key] || key == "tokens" {
+				envErrs = append(envErrs, name)
+				return "", nil
+			}
+			if key == "cors-origins" {
+				return key, strings.Split(value, ",")
+			}
+			return key, value
+		},
+	})
+	if err := k.Load(envProvider, nil); err != nil {
+		return settings{}, fmt.Errorf("environment: %w", err)
+	}
+	if len(envErrs) > 0 {
+		sort.Strings(envErrs)
+		return settings{}, fmt.Errorf("unknown environment variable %s (known: SCHEDMGR_ + an upper-case flag name, e.g. SCHEDMGR_HTTP_ADDR)", strings.Join(envErrs, ", "))
+	}
+	if err := k.Load(posflag.Provider(fs, ".", k), nil); err != nil {
+		return settings{}, fmt.Errorf("flags: %w", err)
+	}
+	var s settings
+	if err := k.UnmarshalWithConf("", &s, koanf.UnmarshalConf{Tag: "koanf", FlatPaths: false}); err != nil {
+		return settings{}, fmt.Errorf("settings: %w", err)
+	}
+	return s, nil
+}
+
+func unknownKeys(k *koanf.Koanf, where string) error {
+	var bad []string
+	for _, key := range k.Keys() {
+		top, _, _ := strings.Cut(key, ".")
+		if !settingKeys[top] {
+			bad = append(bad, key)
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return fmt.Errorf("%s: unknown setting %s", where, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// options turns settings into the app's typed options.
+func (s settings) options() (app.Options, error) {
+	o := app.Options{
+		HTTPAddr: s.HTTPAddr, DataDir: s.DataDir, NATSURL: s.NATSURL, NATSListen: s.NATSListen,
+		AdminToken: s.AdminToken, FailClosed: s.FailClosed, CORSOrigins: s.CORSOrigins,
+		MaxBodyBytes: s.MaxBodyBytes, ReconcileSpec: s.ReconcileSpec, Horizon: s.Horizon,
+		ReplicaID: s.ReplicaID, StoreReplicas: s.StoreReplicas, ShutdownTimeout: s.ShutdownTimeout,
+	}
+	for _, t := range s.Tokens {
+		o.Tokens = append(o.Tokens, api.Token{Name: t.Name, Role: t.Role, SHA256: strings.ToLower(t.SHA256)})
+	}
+	if s.SeedConfig != "" {
+		data, err := os.ReadFile(s.SeedConfig)
+		if err != nil {
+			return o, fmt.Errorf("seed-config: %w", err)
+		}
+		o.SeedConfig = data
+	}
+	if s.MaxBodyBytes <= 0 {
+		return o, errors.New("max-body-bytes: must be positive")
+	}
+	return o, o.Validate()
+}

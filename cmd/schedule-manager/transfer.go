@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/store"
+)
+
+// configTarget is where import and export read and write the config.
+type configTarget interface {
+	get(ctx context.Context) (data []byte, version uint64, err error)
+	put(ctx context.Context, data []byte, version uint64, message string) (uint64, error)
+	close()
+}
+
+type targetFlags struct {
+	server, token, natsURL, dataDir string
+}
+
+func (f *targetFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.server, "server", "", "base URL of a running service (uses the admin API)")
+	cmd.Flags().StringVar(&f.token, "token", "", "bearer token for --server (default $SCHEDMGR_TOKEN)")
+	cmd.Flags().StringVar(&f.natsURL, "nats-url", "", "NATS URL of the cluster holding the store")
+	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "data dir of a stopped single-host service")
+}
+
+func (f *targetFlags) open(ctx context.Context) (configTarget, error) {
+	n := 0
+	for _, s := range []string{f.server, f.natsURL, f.dataDir} {
+		if s != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, errors.New("give exactly one of --server, --nats-url or --data-dir")
+	}
+	switch {
+	case f.server != "":
+		token := f.token
+		if token == "" {
+			token = os.Getenv("SCHEDMGR_TOKEN")
+		}
+		if token == "" {
+			return nil, errors.New("--server needs --token or $SCHEDMGR_TOKEN")
+		}
+		return &httpTarget{base: strings.TrimRight(f.server, "/"), token: token, client: &http.Client{Timeout: 30 * time.Second}}, nil
+	case f.natsURL != "":
+		nc, err := nats.Connect(f.natsURL, nats.Name("schedule-manager cli"))
+		if err != nil {
+			return nil, fmt.Errorf("connect %s: %w", f.natsURL, err)
+		}
+		return newStoreTarget(ctx, nc, nil)
+	default:
+		dir := filepath.Join(f.dataDir, "jetstream")
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("data-dir: no store at %s: %w", dir, err)
+		}
+		srv, err := server.NewServer(&server.Options{JetStream: true, StoreDir: dir, DontListen: true, NoSigs: true, NoLog: true})
+		if err != nil {
+			return nil, fmt.Errorf("data-dir: %w", err)
+		}
+		go srv.Start()
+		if !srv.ReadyForConnections(10 * time.Second) {
+			srv.Shutdown()
+			return nil, errors.New("data-dir: embedded NATS did not start")
+		}
+		nc, err := nats.Connect("", nats.InProcessServer(srv))
+		if err != nil {
+			srv.Shutdown()
+			return nil, fmt.Errorf("data-dir: %w", err)
+		}
+		return newStoreTarget(ctx, nc, srv)
+	}
+}
+
+type storeTarget struct {
+	nc  *nats.Conn
+	srv *server.Server
+	st  *store.JetStream
+}
+
+func newStoreTarget(ctx context.Context, nc *nats.Conn, srv *server.Server) (*storeTarget, error) {
+	t := &storeTarget{nc: nc, srv: srv}
+	js, err := jetstream.New(nc)
+	if err == nil {
+		t.st, err = store.NewJetStream(ctx, js, store.Options{})
+	}
+	if err != nil {
+		t.close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return t, nil
+}
+
+func (t *storeTarget) get(ctx context.Context) ([]byte, uint64, error) {
+	e, err := t.st.Get(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, 0, nil
+	}
+	return e.Data, e.Version, err
+}
+
+func (t *storeTarget) put(ctx context.Context, data []byte, version uint64, message string) (uint64, error) {
+	return t.st.Put(ctx, data, version, store.Meta{Author: "cli import", Message: message, Time: time.Now()})
+}
+
+func (t *storeTarget) close() {
+	_ = t.nc.Drain()
+	for i := 0; i < 100 && !t.nc.IsClosed(); i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if t.srv != nil {
+		t.srv.Shutdown()
+		t.srv.WaitForShutdown()
+	}
+}
+
+type httpTarget struct {
+	base, token string
+	client      *http.Client
+}
+
+func (t *httpTarget) do(ctx context.Context, method, path string, body any, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, t.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+t.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error  string `json:"error"`
+			Errors []struct {
+				Path, Message string
+			} `json:"errors"`
+		}
+		_ = json.Unmarshal(b, &e)
+		msg := e.Error
+		for _, fe := range e.Errors {
+			msg += "\n" + fe.Path + ": " + fe.Message
+		}
+		if msg == "" {
+			msg = strings.TrimSpace(string(b))
+		}
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, msg)
+	}
+	return json.Unmarshal(b, out)
+}
+
+func (t *httpTarget) get(ctx context.Context) ([]byte, uint64, error) {
+	var out struct {
+		Data    json.RawMessage `json:"data"`
+		Version uint64          `json:"version"`
+	}
+	err := t.do(ctx, http.MethodGet, "/api/v1/config", nil, &out)
+	return out.Data, out.Version, err
+}
+
+func (t *httpTarget) put(ctx context.Context, data []byte, version uint64, message string) (uint64, error) {
+	var out struct {
+		Version uint64 `json:"version"`
+	}
+	err := t.do(ctx, http.MethodPut, "/api/v1/config", map[string]any{"data": json.RawMessage(data), "version": version, "message": message}, &out)
+	return out.Version, err
+}
+
+func (t *httpTarget) close() {}
+
+func newImportCmd(c *cli) *cobra.Command {
+	var f targetFlags
+	var message string
+	cmd := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Validate a config file and publish it as a new version",
+		Long: `import validates FILE and writes it as the next config version of a running
+service (--server), a NATS cluster (--nats-url) or a stopped single-host
+service's data dir (--data-dir). Every replica serves it within a second.`,
+		Example: `  schedule-manager import config.json --server http://127.0.0.1:8080 --token $TOKEN -m "holidays 2027"
+  schedule-manager import config.private.json --data-dir ./data`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			if _, err := engine.Load(data); err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+			defer cancel()
+			t, err := f.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer t.close()
+			_, current, err := t.get(ctx)
+			if err != nil {
+				return fmt.Errorf("read current version: %w", err)
+			}
+			v, err := t.put(ctx, data, current, message)
+			if err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			fmt.Fprintf(c.stdout, "imported %s as version %d (was %d)\n", args[0], v, current)
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVarP(&message, "message", "m", "", "message recorded in the history")
+	return cmd
+}
+
+func newExportCmd(c *cli) *cobra.Command {
+	var f targetFlags
+	var out string
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Print the current config (Twilio format) so it can live in git",
+		Example: `  schedule-manager export --server http://127.0.0.1:8080 --token $TOKEN > config.json
+  schedule-manager export --data-dir ./data -o config.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+			defer cancel()
+			t, err := f.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer t.close()
+			data, v, err := t.get(ctx)
+			if err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			if v == 0 {
+				return errors.New("export: the store holds no config yet")
+			}
+			var pretty bytes.Buffer
+			if err := json.Indent(&pretty, data, "", "  "); err != nil {
+				pretty.Reset()
+				pretty.Write(data)
+			}
+			pretty.WriteByte('\n')
+			if out == "" || out == "-" {
+				_, err = c.stdout.Write(pretty.Bytes())
+				return err
+			}
+			if err := os.WriteFile(out, pretty.Bytes(), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stderr, "exported version %d to %s\n", v, out)
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout")
+	return cmd
+}
