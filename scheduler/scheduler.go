@@ -77,7 +77,9 @@ type snapshot struct {
 }
 
 type entry struct {
-	sched *engine.Schedule
+	// sched is atomic because an Apply with an unchanged definition swaps
+	// in the new config's Schedule while readers of the old snapshot run.
+	sched atomic.Pointer[engine.Schedule]
 	tl    atomic.Pointer[timeline]
 
 	// Owned by the scheduler goroutine under Scheduler.mu.
@@ -137,15 +139,16 @@ func (s *Scheduler) lookup(name string, t time.Time) (Current, bool) {
 	if !ok {
 		return Current{}, false
 	}
-	cur := Current{Schedule: e.sched, ConfigVersion: snap.version}
+	sched := e.sched.Load()
+	cur := Current{Schedule: sched, ConfigVersion: snap.version}
 	tl := e.tl.Load()
 	if i := tl.index(t); i >= 0 {
 		cur.Status = tl.segs[i].Status
 		cur.Next, cur.HasNext = tl.next(i)
 		return cur, true
 	}
-	cur.Status = e.sched.At(t)
-	cur.Next, cur.HasNext = e.sched.NextTransition(t)
+	cur.Status = sched.At(t)
+	cur.Next, cur.HasNext = sched.NextTransition(t)
 	return cur, true
 }
 
@@ -158,7 +161,7 @@ func (s *Scheduler) All() []Current {
 	now := s.opts.Now()
 	out := make([]Current, 0, len(snap.order))
 	for _, e := range snap.order {
-		c, _ := s.lookup(e.sched.Name(), now)
+		c, _ := s.lookup(e.sched.Load().Name(), now)
 		out = append(out, c)
 	}
 	return out
@@ -184,14 +187,15 @@ func (s *Scheduler) Apply(cfg *engine.Config, version uint64, writtenAt time.Tim
 		if old != nil {
 			prev = old.entries[sc.Name()]
 		}
-		if prev != nil && prev.sched.Fingerprint() == sc.Fingerprint() {
+		if prev != nil && prev.sched.Load().Fingerprint() == sc.Fingerprint() {
 			// Same definition: keep the timeline and heap position.
-			prev.sched = sc
+			prev.sched.Store(sc)
 			snap.entries[sc.Name()] = prev
 			snap.order = append(snap.order, prev)
 			continue
 		}
-		e := &entry{sched: sc, heapIndex: -1}
+		e := &entry{heapIndex: -1}
+		e.sched.Store(sc)
 		tl := s.build(sc, now)
 		e.tl.Store(tl)
 		i := tl.index(now)
@@ -308,13 +312,13 @@ func (s *Scheduler) processDue(now time.Time) time.Duration {
 		if i < 0 || !at.Before(tl.to.Add(-s.opts.Horizon/2)) {
 			// Horizon extension: rebuild from the boundary being processed,
 			// so boundaries between it and now are still announced in order.
-			tl = s.build(e.sched, at)
+			tl = s.build(e.sched.Load(), at)
 			e.tl.Store(tl)
 			i = tl.index(at)
 		}
 		seg := tl.segs[i]
 		if !seg.Status.SameState(e.announced) {
-			ev := Event{Schedule: e.sched.Name(), TimeZone: e.sched.Location().String(), At: seg.Start,
+			ev := Event{Schedule: e.sched.Load().Name(), TimeZone: e.sched.Load().Location().String(), At: seg.Start,
 				Status: seg.Status, Previous: e.announced, ConfigVersion: version, Cause: CauseSchedule}
 			ev.Next, ev.HasNext = tl.next(i)
 			e.announced = seg.Status
@@ -345,7 +349,7 @@ func (s *Scheduler) Reconcile() int {
 	}
 	repairs := 0
 	for _, e := range snap.order {
-		direct := e.sched.At(now)
+		direct := e.sched.Load().At(now)
 		tl := e.tl.Load()
 		i := tl.index(now)
 		cachedOK := i >= 0 && tl.segs[i].Status == direct
@@ -353,14 +357,14 @@ func (s *Scheduler) Reconcile() int {
 			continue
 		}
 		repairs++
-		s.log.Warn("reconcile repaired a schedule", "schedule", e.sched.Name(), "cached_ok", cachedOK,
+		s.log.Warn("reconcile repaired a schedule", "schedule", e.sched.Load().Name(), "cached_ok", cachedOK,
 			"announced_open", e.announced.IsOpen, "announced_reason", e.announced.ClosedReason,
 			"open", direct.IsOpen, "reason", direct.ClosedReason)
-		tl = s.build(e.sched, now)
+		tl = s.build(e.sched.Load(), now)
 		e.tl.Store(tl)
 		i = tl.index(now)
 		if !e.announced.SameState(tl.segs[i].Status) {
-			ev := Event{Schedule: e.sched.Name(), TimeZone: e.sched.Location().String(), At: tl.segs[i].Start,
+			ev := Event{Schedule: e.sched.Load().Name(), TimeZone: e.sched.Load().Location().String(), At: tl.segs[i].Start,
 				Status: tl.segs[i].Status, Previous: e.announced, ConfigVersion: snap.version, Cause: CauseReconcile}
 			ev.Next, ev.HasNext = tl.next(i)
 			e.announced = tl.segs[i].Status

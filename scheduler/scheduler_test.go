@@ -169,7 +169,7 @@ func TestApplyRebuildsOnlyChangedAndAnnouncesFlips(t *testing.T) {
 		t.Error("removed schedule still served")
 	}
 	for _, e := range s.queue {
-		if e.sched.Name() == "Always" {
+		if e.sched.Load().Name() == "Always" {
 			t.Error("removed schedule still in the heap")
 		}
 	}
@@ -280,5 +280,39 @@ func BenchmarkCacheRead(b *testing.B) {
 		if _, ok := s.Evaluate("Support", now); !ok {
 			b.Fatal("missing")
 		}
+	}
+}
+
+// Reads race with applies that keep unchanged schedules (run with -race).
+func TestConcurrentReadsDuringApply(t *testing.T) {
+	s := New(Options{})
+	s.Apply(load(t, weekdayDoc), 1, time.Time{})
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if c, ok := s.Status("Support"); !ok || c.Schedule.Name() != "Support" {
+					t.Error("lost Support during apply")
+					return
+				}
+				_ = s.All()
+			}
+		}()
+	}
+	for v := uint64(2); v < 50; v++ {
+		s.Apply(load(t, weekdayDoc), v, time.Time{})
+	}
+	close(stop)
+	wg.Wait()
+	if _, v := s.Config(); v != 49 {
+		t.Errorf("version %d", v)
 	}
 }
