@@ -23,6 +23,7 @@ import (
 	"github.com/schedule-manager/schedule-manager/engine"
 	"github.com/schedule-manager/schedule-manager/scheduler"
 	"github.com/schedule-manager/schedule-manager/store"
+	"github.com/schedule-manager/schedule-manager/web"
 )
 
 // App is a running service.
@@ -148,6 +149,9 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
+	ui := web.Handler()
+	mux.Handle("GET /{$}", ui)
+	mux.Handle("GET /assets/", ui)
 	mux.Handle("/", handler)
 	a.http = &http.Server{
 		Handler:           mux,
