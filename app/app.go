@@ -100,10 +100,19 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 	a.sched = scheduler.New(scheduler.Options{Horizon: o.Horizon, Logger: o.Logger, OnTransition: a.onTransition})
 	a.registry.MustRegister(a.sched)
 
+	eventRoutes, err := a.startEvents(runCtx, js)
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	webhookRoutes, err := a.startWebhooks(runCtx, js)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: %w", err)
+	}
 	handler, err := api.New(api.Deps{
 		Status: a.sched, Store: a.store, Presence: a.presence,
 		Registerer: a.registry, Logger: o.Logger, Now: time.Now,
-	}, api.Options{Tokens: tokens, FailClosed: o.FailClosed, CORSOrigins: o.CORSOrigins, MaxBodyBytes: o.MaxBodyBytes})
+	}, api.Options{Tokens: tokens, FailClosed: o.FailClosed, CORSOrigins: o.CORSOrigins, MaxBodyBytes: o.MaxBodyBytes,
+		Routes: append(eventRoutes, webhookRoutes...)})
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
@@ -299,6 +308,7 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) onTransition(ev scheduler.Event) {
+	a.publishEvent(ev)
 	a.log.Info("schedule state changed", "schedule", ev.Schedule, "open", ev.Status.IsOpen,
 		"reason", ev.Status.ClosedReason, "at", ev.At, "cause", ev.Cause)
 }
@@ -333,6 +343,10 @@ func (a *App) closeAll() {
 	}
 	a.cancel()
 	a.wg.Wait()
+	flushCtx, cancel := context.WithTimeout(context.Background(), a.opts.ShutdownTimeout)
+	a.stopWebhooks(flushCtx)
+	a.stopEvents(flushCtx)
+	cancel()
 	if a.nc != nil {
 		if err := a.nc.Drain(); err != nil {
 			a.nc.Close()

@@ -41,7 +41,11 @@ type Options struct {
 	// StoreReplicas is the JetStream replica count for new buckets (default 1).
 	StoreReplicas   int
 	ShutdownTimeout time.Duration // default 10s
-	Logger          *slog.Logger
+	// Events configure transition events (see events.go).
+	Events EventOptions
+	// Webhooks configure webhook delivery (see webhooks.go).
+	Webhooks WebhookOptions
+	Logger   *slog.Logger
 	// Stdout receives the generated admin token, printed once.
 	Stdout io.Writer
 }
