@@ -66,16 +66,16 @@ func dateOfTime(t time.Time) date {
 // parseDate parses YYYY-MM-DD strictly.
 func parseDate(s string) (date, error) {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
-		return 0, fmt.Errorf("%q is not a date (YYYY-MM-DD)", s)
+		return 0, fmt.Errorf("%s is not a date (YYYY-MM-DD)", quote(s))
 	}
 	y, err1 := strconv.Atoi(s[0:4])
 	m, err2 := strconv.Atoi(s[5:7])
 	d, err3 := strconv.Atoi(s[8:10])
 	if err1 != nil || err2 != nil || err3 != nil || !allDigits(s[0:4]+s[5:7]+s[8:10]) {
-		return 0, fmt.Errorf("%q is not a date (YYYY-MM-DD)", s)
+		return 0, fmt.Errorf("%s is not a date (YYYY-MM-DD)", quote(s))
 	}
 	if m < 1 || m > 12 || d < 1 || d > daysIn(y, time.Month(m)) {
-		return 0, fmt.Errorf("%q is not a valid calendar date", s)
+		return 0, fmt.Errorf("%s is not a valid calendar date", quote(s))
 	}
 	return civil(y, time.Month(m), d), nil
 }
@@ -84,7 +84,7 @@ func parseDate(s string) (date, error) {
 // only where allow24 is set (as an end time).
 func parseClock(s string, allow24 bool) (int, error) {
 	if len(s) != 5 || s[2] != ':' || !allDigits(s[0:2]+s[3:5]) {
-		return 0, fmt.Errorf("%q is not a time (HH:MM)", s)
+		return 0, fmt.Errorf("%s is not a time (HH:MM)", quote(s))
 	}
 	h, _ := strconv.Atoi(s[0:2])
 	m, _ := strconv.Atoi(s[3:5])
@@ -92,9 +92,9 @@ func parseClock(s string, allow24 bool) (int, error) {
 	case h == 24 && m == 0 && allow24:
 		return minutesPerDay, nil
 	case h == 24 && m == 0:
-		return 0, fmt.Errorf("%q is only allowed as an end time", s)
+		return 0, fmt.Errorf("%s is only allowed as an end time", quote(s))
 	case h > 23 || m > 59:
-		return 0, fmt.Errorf("%q is not a time (HH:MM)", s)
+		return 0, fmt.Errorf("%s is not a time (HH:MM)", quote(s))
 	}
 	return h*60 + m, nil
 }

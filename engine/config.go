@@ -76,9 +76,10 @@ func Compile(doc Document) (*Config, error) {
 		cr.index = i
 	}
 	cfg := &Config{doc: doc, byName: make(map[string]*Schedule, len(doc.Schedules))}
+	zones := map[string]*time.Location{} // one Location per zone: ~2.5 KB each
 	for i, s := range doc.Schedules {
 		path := "schedules[" + strconv.Itoa(i) + "]"
-		sc := compileSchedule(path, s, rules, &errs)
+		sc := compileSchedule(path, s, rules, zones, &errs)
 		if s.Name == "" {
 			continue
 		}
@@ -113,7 +114,7 @@ func checkName(path, what, s string, maxLen int, required bool, errs *errorList)
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
 
-func compileSchedule(path string, s ScheduleDoc, rules map[string]*compiledRule, errs *errorList) *Schedule {
+func compileSchedule(path string, s ScheduleDoc, rules map[string]*compiledRule, zones map[string]*time.Location, errs *errorList) *Schedule {
 	checkName(path+".name", "name", s.Name, MaxNameLength, true, errs)
 	sc := &Schedule{name: s.Name, manual: s.ManualClose, doc: s}
 	switch {
@@ -122,8 +123,12 @@ func compileSchedule(path string, s ScheduleDoc, rules map[string]*compiledRule,
 	case s.TimeZone == "Local" || len(s.TimeZone) > 64:
 		errs.add(path+".timeZone", "unknown time zone %s", quote(s.TimeZone))
 	default:
-		loc, err := time.LoadLocation(s.TimeZone)
-		if err != nil {
+		loc, ok := zones[s.TimeZone]
+		if !ok {
+			loc, _ = time.LoadLocation(s.TimeZone)
+			zones[s.TimeZone] = loc // nil if unknown
+		}
+		if loc == nil {
 			errs.add(path+".timeZone", "unknown time zone %s", quote(s.TimeZone))
 		}
 		sc.loc = loc

@@ -74,12 +74,32 @@ func parseRRule(text string) (parsedRRule, error) {
 	}
 	opt, err := rrule.StrToROptionInLocation(body, time.UTC)
 	if err != nil {
-		return p, fmt.Errorf("invalid RRULE: %w", err)
+		// The library's message can echo the input, escaped, more than once.
+		return p, fmt.Errorf("invalid RRULE: %s", truncate(err.Error(), 200))
 	}
 	switch opt.Freq {
 	case rrule.YEARLY, rrule.MONTHLY, rrule.WEEKLY, rrule.DAILY:
 	default:
 		return p, errors.New("FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY: rules match whole dates, use startTime/endTime for hours")
+	}
+	// rrule-go indexes its year tables with these unchecked and panics (on
+	// every evaluation) for a BYDAY position a month cannot have (8MO,
+	// -6MO) or a BYEASTER offset outside Easter's year.
+	inMonth := opt.Freq == rrule.MONTHLY || (opt.Freq == rrule.YEARLY && len(opt.Bymonth) > 0)
+	for _, w := range opt.Byweekday {
+		if n := w.N(); inMonth && (n > 5 || n < -5) {
+			return p, fmt.Errorf("BYDAY position %d is out of range: a month has at most 5 of each weekday", n)
+		}
+	}
+	for _, e := range opt.Byeaster {
+		if e < -80 || e > 249 {
+			return p, fmt.Errorf("BYEASTER offset %d is out of range (-80 to 249, within Easter's year)", e)
+		}
+	}
+	if len(opt.Byhour) > 0 || len(opt.Byminute) > 0 || len(opt.Bysecond) > 0 {
+		// They only multiply occurrences within a day (up to 86,400 a day,
+		// gigabytes per year expanded) without changing which dates match.
+		return p, errors.New("BYHOUR, BYMINUTE and BYSECOND are not supported: rules match whole dates, use startTime/endTime for hours")
 	}
 	if opt.Interval < 0 || opt.Count < 0 {
 		return p, errors.New("INTERVAL and COUNT must be positive")
@@ -131,7 +151,17 @@ func newRecurrence(p parsedRRule, anchor date, anchored bool) (*recurrence, erro
 	opt := p.opt
 	if anchored {
 		y, m, d := anchor.ymd()
-		opt.Dtstart = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		if y < 1 {
+			// rrule-go cannot expand year 0 (it panics).
+			return nil, errors.New("the anchor (DTSTART or startDate) must be in year 1 or later")
+		}
+		// Noon, not midnight: rrule-go replaces a zero DTSTART
+		// (0001-01-01T00:00Z) with time.Now(). Only dates count.
+		opt.Dtstart = time.Date(y, m, d, 12, 0, 0, 0, time.UTC)
+		if opt.Until.IsZero() {
+			// Without UNTIL rrule-go stops ~290 years after DTSTART.
+			opt.Until = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+		}
 		rr, err := rrule.NewRRule(opt)
 		if err != nil {
 			return nil, fmt.Errorf("invalid RRULE: %w", err)
@@ -153,6 +183,9 @@ func newRecurrence(p parsedRRule, anchor date, anchored bool) (*recurrence, erro
 		// An unanchored rule pins its days and has INTERVAL 1, so its
 		// occurrences in a year do not depend on where it starts; start the
 		// expansion a week early so week-based rules see whole weeks.
+		if year < 2 {
+			return &yearInfo{} // the expansion would start in year 0, which rrule-go cannot expand (it panics)
+		}
 		o := opt
 		o.Dtstart = time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -7)
 		rr, err := rrule.NewRRule(o)

@@ -249,6 +249,9 @@ func newExportCmd(c *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Print the current config (Twilio format) so it can live in git",
+		Long: `export prints the latest config version, pretty-printed, from a running
+service (--server), a NATS cluster (--nats-url) or a stopped single-host
+service's data dir (--data-dir). The output loads in Twilio's plugin as is.`,
 		Example: `  schedule-manager export --server http://127.0.0.1:8080 --token $TOKEN > config.json
   schedule-manager export --data-dir ./data -o config.json`,
 		Args: cobra.NoArgs,
