@@ -21,6 +21,7 @@ import (
 
 	"github.com/schedule-manager/schedule-manager/api"
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/publisher/webhook"
 	"github.com/schedule-manager/schedule-manager/scheduler"
 	"github.com/schedule-manager/schedule-manager/store"
 	"github.com/schedule-manager/schedule-manager/web"
@@ -40,6 +41,8 @@ type App struct {
 	registry  *prometheus.Registry
 	metrics   *appMetrics
 	cron      *cron.Cron
+	events    *events             // nil when events are disabled
+	webhooks  *webhook.Dispatcher // nil when webhooks are disabled
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	served    chan struct{} // closed when the first config is applied
@@ -171,6 +174,7 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
+	a.http.RegisterOnShutdown(a.closeEventStreams)
 	if a.listener, err = net.Listen("tcp", o.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("http-addr: %w", err)
 	}

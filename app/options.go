@@ -125,6 +125,12 @@ func (o Options) Validate() error {
 			errs = append(errs, fmt.Errorf("tokens[%d].name: required", i))
 		}
 	}
+	if err := o.Events.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := o.Webhooks.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if o.AdminToken != "" && len(o.AdminToken) < 16 {
 		errs = append(errs, errors.New("admin token: use at least 16 characters"))
 	}

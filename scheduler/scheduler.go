@@ -174,7 +174,10 @@ func (s *Scheduler) All() []Current {
 // by the change carry it, so every replica announces the same instant.
 func (s *Scheduler) Apply(cfg *engine.Config, version uint64, writtenAt time.Time) {
 	now := s.opts.Now()
-	if writtenAt.IsZero() || writtenAt.After(now) {
+	// The write time is used as is, even when this replica's clock is
+	// behind the writer's: it is part of the event id, which must be the
+	// same on every replica for JetStream to store the event once.
+	if writtenAt.IsZero() {
 		writtenAt = now
 	}
 	s.mu.Lock()
@@ -290,6 +293,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 }
 
+// Advance handles every transition due at or before now, as Run does when
+// its timer fires, and returns how long until the next one. For callers
+// that drive the scheduler with their own clock (load tests, simulations);
+// do not mix it with Run.
+func (s *Scheduler) Advance(now time.Time) time.Duration { return s.processDue(now) }
+
 // maxWait bounds a sleep so a host clock jump is noticed within it even
 // without the reconcile job.
 const maxWait = time.Minute
@@ -364,8 +373,12 @@ func (s *Scheduler) Reconcile() int {
 		e.tl.Store(tl)
 		i = tl.index(now)
 		if !e.announced.SameState(tl.segs[i].Status) {
-			ev := Event{Schedule: e.sched.Load().Name(), TimeZone: e.sched.Load().Location().String(), At: tl.segs[i].Start,
-				Status: tl.segs[i].Status, Previous: e.announced, ConfigVersion: snap.version, Cause: CauseReconcile}
+			// The instant the state began, not the clipped window start:
+			// replicas repairing the same drift must announce the same
+			// instant (it is part of the event id).
+			ev := Event{Schedule: e.sched.Load().Name(), TimeZone: e.sched.Load().Location().String(),
+				At: stateStart(e.sched.Load(), tl, i), Status: tl.segs[i].Status, Previous: e.announced,
+				ConfigVersion: snap.version, Cause: CauseReconcile}
 			ev.Next, ev.HasNext = tl.next(i)
 			e.announced = tl.segs[i].Status
 			s.emit(ev)

@@ -71,3 +71,33 @@ func (tl *timeline) next(i int) (engine.Transition, bool) {
 	}
 	return tl.tail, tl.hasTail
 }
+
+// stateStart returns the instant the state (isOpen, closedReason) of
+// segment i began: the start of the run of segments with that state ending
+// at i. When the run reaches back to the window start, the schedule is
+// evaluated further back, so the answer depends only on the schedule and
+// the instant, never on when the window was built.
+func stateStart(sc *engine.Schedule, tl *timeline, i int) time.Time {
+	st := tl.segs[i].Status
+	for i > 0 && tl.segs[i-1].Status.SameState(st) {
+		i--
+	}
+	if i > 0 || !tl.segs[0].Start.Equal(tl.from) {
+		return tl.segs[i].Start
+	}
+	for _, back := range []time.Duration{24 * time.Hour, 8 * 24 * time.Hour, 367 * 24 * time.Hour} {
+		from := tl.from.Add(-back)
+		segs := sc.Timeline(from, tl.from.Add(time.Nanosecond))
+		j := len(segs) - 1
+		if j < 0 {
+			break
+		}
+		for j > 0 && segs[j-1].Status.SameState(st) {
+			j--
+		}
+		if j > 0 || !segs[0].Start.Equal(from) {
+			return segs[j].Start
+		}
+	}
+	return tl.from // unchanged for over a year
+}

@@ -1,27 +1,41 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"os"
+	"strings"
 	"time"
 
-	"github.com/schedule-manager/schedule-manager/checkresult"
-	"github.com/schedule-manager/schedule-manager/engine"
 	"github.com/spf13/cobra"
+
+	"github.com/schedule-manager/schedule-manager/checkresult"
+	"github.com/schedule-manager/schedule-manager/client"
+	"github.com/schedule-manager/schedule-manager/engine"
 )
 
 func newCheckCmd(c *cli) *cobra.Command {
 	var (
 		configPath string
+		server     string
+		token      string
 		at         string
 		asJSON     bool
 	)
 	cmd := &cobra.Command{
-		Use:                   "check --config FILE NAME [--at TIME] [--json]",
+		Use:                   "check (--config FILE | --server URL) NAME [--at TIME] [--json]",
 		DisableFlagsInUseLine: true,
 		Short:                 "Say whether a schedule is open at an instant, and why",
-		Long: `Check evaluates schedule NAME of a config file at an instant (default: now)
-and prints whether it is open, the closed reason, the deciding rule or
-holiday, and the next change of state.
+		Long: `Check evaluates schedule NAME at an instant (default: now) and prints whether
+it is open, the closed reason, the deciding rule or holiday, and the next
+change of state.
+
+The schedule comes from a config file (--config) or from a running service
+(--server), which answers with its live state: manual closes included, and
+"now" is the service's clock. check-schedule is public, so --server needs no
+token unless the service requires one (--token, default $SCHEDMGR_TOKEN).
 
 --at takes the same forms as the HTTP simulate parameter:
   2026-07-03T10:00            local wall clock in the schedule's time zone
@@ -30,67 +44,176 @@ holiday, and the next change of state.
   2026-07-03                  local midnight
 
 --json prints the same object as the HTTP check-schedule endpoint:
-{isOpen, closedReason, schedule, timeZone, at, rule, holiday, nextTransition}.`,
+{isOpen, closedReason, schedule, timeZone, at, rule, holiday, nextTransition};
+with --server it also has the service's configVersion.`,
 		Example: `  schedule-manager check --config examples/default.json Support
   Support: open (Weekdays 08:00-17:00) at 2026-07-02 10:00 CDT; closes (closed) Thu 2 Jul 17:00 CDT
 
   schedule-manager check --config examples/default.json Support --at 2026-07-03T10:00
   Support: closed (holiday: Independence Day (observed)) at 2026-07-03 10:00 CDT; opens Mon 6 Jul 08:00 CDT
 
-  schedule-manager check -c examples/default.json "London Sales" --at 2026-03-02T12:30Z --json`,
+  schedule-manager check -c examples/default.json "London Sales" --at 2026-03-02T12:30Z --json
+
+  schedule-manager check --server http://127.0.0.1:8080 Support --at 2027-11-25T10:00
+  Support: closed (holiday: Thanksgiving Day) at 2027-11-25 10:00 CST; opens Fri 26 Nov 08:00 CST`,
 		Args: exactArgs(1, "one schedule NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(cmd, configPath)
-			if err != nil {
-				return err
-			}
-			s, err := findSchedule(cfg, configPath, args[0])
-			if err != nil {
-				return err
-			}
-			t := c.now()
-			if cmd.Flags().Changed("at") {
-				if t, err = parseTimeFlag("at", at, s.Location()); err != nil {
+			var resp checkresult.Response
+			var opens opener
+			if server != "" {
+				if token == "" {
+					token = os.Getenv("SCHEDMGR_TOKEN")
+				}
+				ctx, cancel := context.WithTimeout(cmd.Context(), checkTimeout)
+				defer cancel()
+				var err error
+				if resp, opens, err = checkServer(ctx, server, token, args[0], at, cmd.Flags().Changed("at")); err != nil {
 					return err
 				}
+			} else {
+				cfg, err := loadConfig(cmd, configPath)
+				if err != nil {
+					return err
+				}
+				s, err := findSchedule(cfg, configPath, args[0])
+				if err != nil {
+					return err
+				}
+				t := c.now()
+				if cmd.Flags().Changed("at") {
+					if t, err = parseTimeFlag("at", at, s.Location()); err != nil {
+						return err
+					}
+				}
+				resp = checkresult.Check(s, t, 0)
+				opens = func(r checkresult.Response) (time.Time, bool, error) {
+					t, ok := nextOpening(s, r.At)
+					return t.In(s.Location()), ok, nil
+				}
 			}
-			resp := checkresult.Check(s, t, 0)
 			if asJSON {
 				return writeJSON(c.stdout, resp)
 			}
-			_, err = fmt.Fprintln(c.stdout, checkLine(s, resp))
+			line, err := checkLine(resp, opens)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(c.stdout, line)
 			return err
 		},
 	}
 	cmd.Flags().StringVarP(&configPath, "config", "c", "", "config file (JSON; \"-\" for standard input)")
+	cmd.Flags().StringVar(&server, "server", "", "base URL of a running service to ask instead (http://127.0.0.1:8080)")
+	cmd.Flags().StringVar(&token, "token", "", "bearer token for --server, if the service requires one (default $SCHEDMGR_TOKEN)")
 	cmd.Flags().StringVar(&at, "at", "", "instant to evaluate (default: now); local to the schedule unless it has Z or an offset")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the check-schedule JSON object")
-	_ = cmd.MarkFlagRequired("config")
+	cmd.MarkFlagsOneRequired("config", "server")
+	cmd.MarkFlagsMutuallyExclusive("config", "server")
 	return cmd
 }
+
+// checkTimeout bounds a check against a service, retries included.
+const checkTimeout = time.Minute
+
+// checkServer asks the service at base for schedule name (at instant at,
+// when hasAt) and returns its answer and how to find its next opening.
+func checkServer(ctx context.Context, base, token, name, at string, hasAt bool) (checkresult.Response, opener, error) {
+	cl, err := client.New(base, client.WithToken(token), client.WithTimeout(30*time.Second))
+	if err != nil {
+		return checkresult.Response{}, nil, fmt.Errorf("--server: %w", err)
+	}
+	var resp checkresult.Response
+	if hasAt {
+		resp, err = cl.Simulate(ctx, name, at)
+	} else {
+		resp, err = cl.Check(ctx, name)
+	}
+	if err != nil {
+		return resp, nil, serverError(err, base, name)
+	}
+	opens := func(r checkresult.Response) (time.Time, bool, error) {
+		t, ok, err := nextOpeningServer(ctx, cl, r)
+		if err != nil {
+			err = serverError(err, base, name)
+		}
+		return t, ok, err
+	}
+	return resp, opens, nil
+}
+
+// serverError words a failed check for the command line: the service's
+// message without the client's request prefix.
+func serverError(err error, base, name string) error {
+	var ae *client.Error
+	if !errors.As(err, &ae) {
+		return fmt.Errorf("%s: %w", base, err)
+	}
+	switch {
+	case ae.Status == http.StatusBadRequest && strings.HasPrefix(ae.Message, "simulate: "):
+		return errors.New("--at: " + strings.TrimPrefix(ae.Message, "simulate: "))
+	case ae.Status == http.StatusNotFound && strings.HasPrefix(ae.Message, "unknown schedule"):
+		return fmt.Errorf("schedule %q not found at %s", name, base)
+	case ae.Status == http.StatusUnauthorized:
+		return fmt.Errorf("%s: %s (the service requires a token: --token or $SCHEDMGR_TOKEN)", base, ae.Message)
+	}
+	return fmt.Errorf("%s: %d %s: %s", base, ae.Status, http.StatusText(ae.Status), ae.Message)
+}
+
+// maxOpeningHops bounds the check-schedule calls made to find the next
+// opening across changes of closed reason.
+const maxOpeningHops = 64
+
+// nextOpeningServer follows the next transitions of r through the service
+// until the schedule opens, looking up to 366 days past r.At.
+func nextOpeningServer(ctx context.Context, cl *client.Client, r checkresult.Response) (time.Time, bool, error) {
+	limit := r.At.AddDate(0, 0, 366)
+	n := r.NextTransition
+	for hop := 0; hop < maxOpeningHops; hop++ {
+		if n == nil || n.At.After(limit) {
+			return time.Time{}, false, nil
+		}
+		if n.IsOpen {
+			return n.At, true, nil
+		}
+		next, err := cl.CheckAt(ctx, r.Schedule, n.At)
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		n = next.NextTransition
+	}
+	return time.Time{}, false, nil
+}
+
+// opener returns the first instant after a closed answer at which the
+// schedule is open (ok false: not within 366 days).
+type opener func(r checkresult.Response) (t time.Time, ok bool, err error)
 
 // checkLine renders a check result as one line, e.g.
 //
 //	Example: closed (holiday: Thanksgiving Day) at 2023-11-23 10:00 CST; opens Fri 24 Nov 08:00 CST
 //
 // A closed schedule says when it next opens (skipping changes of closed
-// reason, which the JSON's nextTransition reports); an open one says when
-// it closes and why.
-func checkLine(s *engine.Schedule, r checkresult.Response) string {
+// reason, which the JSON's nextTransition reports), found with opens; an
+// open one says when it closes and why.
+func checkLine(r checkresult.Response, opens opener) (string, error) {
 	line := fmt.Sprintf("%s: %s at %s; ", r.Schedule, stateText(r), r.At.Format(atLayout))
 	n := r.NextTransition
 	switch {
 	case n == nil && r.ClosedReason == engine.ReasonManual:
-		return line + "stays closed until the manual close is lifted"
+		return line + "stays closed until the manual close is lifted", nil
 	case n == nil:
-		return line + "no change within 366 days"
+		return line + "no change within 366 days", nil
 	case r.IsOpen:
-		return line + fmt.Sprintf("closes (%s) %s", n.ClosedReason, whenText(n.At, r.At))
+		return line + fmt.Sprintf("closes (%s) %s", n.ClosedReason, whenText(n.At, r.At)), nil
 	}
-	if opens, ok := nextOpening(s, r.At); ok {
-		return line + "opens " + whenText(opens.In(s.Location()), r.At)
+	t, ok, err := opens(r)
+	if err != nil {
+		return "", err
 	}
-	return line + "does not open within 366 days"
+	if ok {
+		return line + "opens " + whenText(t, r.At), nil
+	}
+	return line + "does not open within 366 days", nil
 }
 
 // nextOpening returns the first instant after t at which s is open, looking

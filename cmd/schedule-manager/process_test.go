@@ -80,7 +80,7 @@ func TestBinary(t *testing.T) {
 	})
 	t.Run("usage error", func(t *testing.T) {
 		r := runBin("check", "Support")
-		if r.code != 2 || !strings.Contains(r.stderr, `"config" not set`) {
+		if r.code != 2 || !strings.Contains(r.stderr, `at least one of the flags in the group [config server] is required`) {
 			t.Errorf("got %+v", r)
 		}
 	})

@@ -6,11 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -18,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
+	"github.com/schedule-manager/schedule-manager/client"
 	"github.com/schedule-manager/schedule-manager/engine"
 	"github.com/schedule-manager/schedule-manager/store"
 )
@@ -59,7 +57,7 @@ func (f *targetFlags) open(ctx context.Context) (configTarget, error) {
 		if token == "" {
 			return nil, errors.New("--server needs --token or $SCHEDMGR_TOKEN")
 		}
-		return &httpTarget{base: strings.TrimRight(f.server, "/"), token: token, client: &http.Client{Timeout: 30 * time.Second}}, nil
+		return newHTTPTarget(f.server, token)
 	case f.natsURL != "":
 		nc, err := nats.Connect(f.natsURL, nats.Name("schedule-manager cli"))
 		if err != nil {
@@ -131,70 +129,33 @@ func (t *storeTarget) close() {
 	}
 }
 
+// httpTarget reads and writes the config through a running service's
+// admin API.
 type httpTarget struct {
-	base, token string
-	client      *http.Client
+	c *client.Client
 }
 
-func (t *httpTarget) do(ctx context.Context, method, path string, body any, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, t.base+path, rd)
+func newHTTPTarget(base, token string) (*httpTarget, error) {
+	c, err := client.New(base, client.WithToken(token), client.WithTimeout(30*time.Second))
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("--server: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+t.token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := t.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error  string `json:"error"`
-			Errors []struct {
-				Path, Message string
-			} `json:"errors"`
-		}
-		_ = json.Unmarshal(b, &e)
-		msg := e.Error
-		for _, fe := range e.Errors {
-			msg += "\n" + fe.Path + ": " + fe.Message
-		}
-		if msg == "" {
-			msg = strings.TrimSpace(string(b))
-		}
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, msg)
-	}
-	return json.Unmarshal(b, out)
+	return &httpTarget{c: c}, nil
 }
 
 func (t *httpTarget) get(ctx context.Context) ([]byte, uint64, error) {
-	var out struct {
-		Data    json.RawMessage `json:"data"`
-		Version uint64          `json:"version"`
+	cfg, err := t.c.Config(ctx)
+	if errors.Is(err, client.ErrNotFound) {
+		return nil, 0, nil // nothing stored yet
 	}
-	err := t.do(ctx, http.MethodGet, "/api/v1/config", nil, &out)
-	return out.Data, out.Version, err
+	if err != nil {
+		return nil, 0, err
+	}
+	return cfg.Data, cfg.Version, nil
 }
 
 func (t *httpTarget) put(ctx context.Context, data []byte, version uint64, message string) (uint64, error) {
-	var out struct {
-		Version uint64 `json:"version"`
-	}
-	err := t.do(ctx, http.MethodPut, "/api/v1/config", map[string]any{"data": json.RawMessage(data), "version": version, "message": message}, &out)
-	return out.Version, err
+	return t.c.PutConfig(ctx, data, version, message)
 }
 
 func (t *httpTarget) close() {}

@@ -1,0 +1,152 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/schedule-manager/schedule-manager/publisher"
+)
+
+// userAgent identifies deliveries to receivers.
+const userAgent = "schedule-manager-webhook/1"
+
+// maxResponseRead bounds how much of a receiver's answer is read (so the
+// connection can be reused) and errorSnippet how much of it is kept.
+const (
+	maxResponseRead = 64 << 10
+	errorSnippet    = 200
+)
+
+// result is the outcome of one delivery attempt.
+type result struct {
+	Status     int           // HTTP status; 0 when no response arrived
+	Err        error         // why the attempt failed; nil on 2xx
+	Retryable  bool          // a later attempt may succeed
+	RetryAfter time.Duration // the receiver's Retry-After, if any
+	Duration   time.Duration
+}
+
+// ok reports a delivered event.
+func (r result) ok() bool { return r.Err == nil }
+
+// classify maps an HTTP status to success or failure and whether a failure
+// is worth retrying: 2xx delivered; 5xx, 408 and 429 retryable; anything
+// else (3xx, since redirects are not followed, and 4xx) permanent.
+func classify(status int) (ok, retryable bool) {
+	switch {
+	case status >= 200 && status < 300:
+		return true, false
+	case status >= 500, status == http.StatusRequestTimeout, status == http.StatusTooManyRequests:
+		return false, true
+	default:
+		return false, false
+	}
+}
+
+// sender POSTs signed events.
+type sender struct {
+	client  *http.Client
+	timeout time.Duration
+	now     func() time.Time
+}
+
+// newSender returns a sender whose client never follows redirects: a
+// redirect is answered as a permanent failure, since following it would
+// send the signed event somewhere the admin did not configure.
+func newSender(transport http.RoundTripper, timeout time.Duration, now func() time.Time) *sender {
+	if transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 4
+		t.ResponseHeaderTimeout = timeout
+		transport = t
+	}
+	return &sender{
+		client: &http.Client{
+			Transport: transport,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		},
+		timeout: timeout,
+		now:     now,
+	}
+}
+
+// send makes one attempt to deliver body (a CloudEvent) to url, signed
+// with key, within the attempt timeout.
+func (s *sender) send(ctx context.Context, url string, key []byte, id string, body []byte) result {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	start := time.Now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return result{Err: fmt.Errorf("build request: %w", err)}
+	}
+	req.Header.Set("Content-Type", publisher.ContentType)
+	req.Header.Set("User-Agent", userAgent)
+	setSignatureHeaders(req.Header, key, id, s.now(), body)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		r := result{Err: err, Retryable: true, Duration: time.Since(start)}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			r.Err = fmt.Errorf("no answer within %s", s.timeout)
+		}
+		return r
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
+	r := result{Status: resp.StatusCode, Duration: time.Since(start)}
+	ok, retryable := classify(resp.StatusCode)
+	if ok {
+		return r
+	}
+	r.Retryable = retryable
+	r.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), s.now())
+	msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
+	if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != "" {
+		msg += " redirect to " + truncate(loc, errorSnippet) + " (not followed; configure the final URL)"
+	} else if len(snippet) > 0 {
+		msg += ": " + truncate(string(snippet), errorSnippet)
+	}
+	r.Err = errors.New(msg)
+	return r
+}
+
+// retryAfter parses a Retry-After header (seconds or an HTTP date).
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// backoff is the delay after failed attempt n (1-based): base·2ⁿ⁻¹ capped
+// at ceiling, less up to 20% of random jitter so that endpoints failing
+// together do not retry in lockstep. With at most 20% off, each delay is
+// still at least 1.6 times the previous uncapped one, so gaps grow. A
+// receiver's Retry-After is honoured up to ceiling.
+func backoff(base, ceiling time.Duration, attempt int, retryAfter time.Duration) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < ceiling; i++ {
+		d *= 2
+	}
+	d = min(d, ceiling)
+	d -= time.Duration(rand.Float64() * 0.2 * float64(d))
+	if retryAfter > d {
+		d = min(retryAfter, ceiling)
+	}
+	return d
+}
