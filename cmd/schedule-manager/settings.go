@@ -17,6 +17,7 @@ import (
 
 	"github.com/schedule-manager/schedule-manager/api"
 	"github.com/schedule-manager/schedule-manager/app"
+	"github.com/schedule-manager/schedule-manager/publisher/webhook"
 )
 
 // settings is the serve command's configuration, filled by koanf from a YAML
@@ -40,6 +41,30 @@ type settings struct {
 	ShutdownTimeout time.Duration `koanf:"shutdown-timeout"`
 	LogLevel        string        `koanf:"log-level"`
 	LogFormat       string        `koanf:"log-format"`
+
+	EventsDisabled  bool          `koanf:"events-disabled"`
+	EventSource     string        `koanf:"event-source"`
+	EventRetention  time.Duration `koanf:"event-retention"`
+	EventDuplicates time.Duration `koanf:"event-duplicates"`
+	SnapshotSpec    string        `koanf:"snapshot-spec"`
+
+	WebhooksDisabled      bool            `koanf:"webhooks-disabled"`
+	WebhookMaxDeliver     int             `koanf:"webhook-max-deliver"`
+	WebhookAttemptTimeout time.Duration   `koanf:"webhook-attempt-timeout"`
+	WebhookBackoffBase    time.Duration   `koanf:"webhook-backoff-base"`
+	WebhookBackoffMax     time.Duration   `koanf:"webhook-backoff-max"`
+	Webhooks              []webhookConfig `koanf:"webhooks"`
+}
+
+// webhookConfig is one endpoint in the settings file. Secret may be
+// "env:NAME" to read it from an environment variable (e.g. a Kubernetes
+// Secret), so the file itself can be committed.
+type webhookConfig struct {
+	ID        string   `koanf:"id"`
+	URL       string   `koanf:"url"`
+	Secret    string   `koanf:"secret"`
+	Schedules []string `koanf:"schedules"`
+	Types     []string `koanf:"types"`
 }
 
 type tokenConfig struct {
@@ -54,6 +79,10 @@ var settingKeys = map[string]bool{
 	"admin-token": true, "tokens": true, "fail-closed": true, "cors-origins": true, "max-body-bytes": true,
 	"reconcile-spec": true, "horizon": true, "replica-id": true, "store-replicas": true,
 	"shutdown-timeout": true, "log-level": true, "log-format": true,
+	"events-disabled": true, "event-source": true, "event-retention": true, "event-duplicates": true,
+	"snapshot-spec": true, "webhooks-disabled": true, "webhook-max-deliver": true,
+	"webhook-attempt-timeout": true, "webhook-backoff-base": true, "webhook-backoff-max": true,
+	"webhooks": true,
 }
 
 func addServeFlags(fs *pflag.FlagSet) {
@@ -73,6 +102,16 @@ func addServeFlags(fs *pflag.FlagSet) {
 	fs.Duration("shutdown-timeout", 10*time.Second, "how long shutdown waits for in-flight requests")
 	fs.String("log-level", "info", "debug, info, warn or error")
 	fs.String("log-format", "text", "text or json")
+	fs.Bool("events-disabled", false, "do not publish transition events (nor serve /api/v1/events)")
+	fs.String("event-source", "schedule-manager", "CloudEvents source attribute")
+	fs.Duration("event-retention", 7*24*time.Hour, "how long the events stream keeps events")
+	fs.Duration("event-duplicates", 2*time.Minute, "de-duplication window of the events stream")
+	fs.String("snapshot-spec", "off", "cron spec of the status snapshot on schedmgr.snapshot (e.g. @every 5m), or off")
+	fs.Bool("webhooks-disabled", false, "do not deliver webhooks (nor serve their admin API)")
+	fs.Int("webhook-max-deliver", 20, "attempts before an event is dead-lettered")
+	fs.Duration("webhook-attempt-timeout", 10*time.Second, "timeout of one webhook POST")
+	fs.Duration("webhook-backoff-base", 5*time.Second, "delay after the first failed attempt (doubles each time)")
+	fs.Duration("webhook-backoff-max", 5*time.Minute, "longest delay between attempts")
 }
 
 // loadSettings merges file, environment and flags. environ is os.Environ in
@@ -104,7 +143,7 @@ func loadSettings(fs *pflag.FlagSet, environ func() []string) (settings, error) 
 			if key == "settings" {
 				return "", nil
 			}
-			if !settingKeys[key] || key == "tokens" {
+			if !settingKeys[key] || key == "tokens" || key == "webhooks" {
 				envErrs = append(envErrs, name)
 				return "", nil
 			}
@@ -153,6 +192,21 @@ func (s settings) options() (app.Options, error) {
 		AdminToken: s.AdminToken, FailClosed: s.FailClosed, CORSOrigins: s.CORSOrigins,
 		MaxBodyBytes: s.MaxBodyBytes, ReconcileSpec: s.ReconcileSpec, Horizon: s.Horizon,
 		ReplicaID: s.ReplicaID, StoreReplicas: s.StoreReplicas, ShutdownTimeout: s.ShutdownTimeout,
+	}
+	o.Events = app.EventOptions{Disabled: s.EventsDisabled, Source: s.EventSource, MaxAge: s.EventRetention,
+		Duplicates: s.EventDuplicates, SnapshotSpec: s.SnapshotSpec}
+	o.Webhooks = app.WebhookOptions{Disabled: s.WebhooksDisabled, MaxDeliver: s.WebhookMaxDeliver,
+		AttemptTimeout: s.WebhookAttemptTimeout, BackoffBase: s.WebhookBackoffBase, BackoffMax: s.WebhookBackoffMax}
+	for i, w := range s.Webhooks {
+		secret := w.Secret
+		if name, ok := strings.CutPrefix(secret, "env:"); ok {
+			secret = os.Getenv(name)
+			if secret == "" {
+				return o, fmt.Errorf("webhooks[%d].secret: environment variable %s is empty or unset", i, name)
+			}
+		}
+		o.Webhooks.Endpoints = append(o.Webhooks.Endpoints, webhook.Endpoint{ID: w.ID, URL: w.URL, Secret: secret,
+			Schedules: w.Schedules, Types: w.Types})
 	}
 	for _, t := range s.Tokens {
 		o.Tokens = append(o.Tokens, api.Token{Name: t.Name, Role: t.Role, SHA256: strings.ToLower(t.SHA256)})
