@@ -61,7 +61,7 @@ type Options struct {
 	// Registerer receives the metrics (nil: not registered).
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
-	// Now is the clock for the lag metric (default time.Now).
+	// Now is the clock of the lag metric and of LateAfter (default time.Now).
 	Now func() time.Time
 }
 
