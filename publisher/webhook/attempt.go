@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -95,7 +96,10 @@ func (s *sender) send(ctx context.Context, url string, key []byte, id string, bo
 	resp, err := s.client.Do(req)
 	if err != nil {
 		r := result{Err: err, Retryable: true, Duration: time.Since(start)}
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// The context and the transport's ResponseHeaderTimeout end at the
+		// same moment; either one is the attempt timing out.
+		var ne net.Error
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 			r.Err = fmt.Errorf("no answer within %s", s.timeout)
 		}
 		return r
