@@ -385,3 +385,27 @@ func TestTimelineLocationOfArguments(t *testing.T) {
 		t.Errorf("long range ends at %v", end)
 	}
 }
+
+// golang/go#81583: beyond a zone's last explicit tzdata transition (~2037),
+// time.ZoneBounds returns an end that is not after the instant on the last
+// UTC day of every leap year, which made Timeline loop forever. The watchdog
+// turns a regression into a prompt failure (with the stuck stack) instead of
+// a ten-minute test timeout.
+func TestTimelineLeapYearZoneBoundsBug(t *testing.T) {
+	watchdog := time.AfterFunc(30*time.Second, func() {
+		panic("Timeline did not finish: ZoneBounds loop (golang/go#81583)")
+	})
+	defer watchdog.Stop()
+	for _, zone := range []string{"America/Chicago", "Europe/London", "Australia/Lord_Howe", "Pacific/Chatham", "America/Santiago", "Asia/Kolkata"} {
+		s := schedule(t, zone, false, weekdayHours, engine.Rule{ClosedReason: "holiday", Holidays: "US"})
+		for _, y := range []int{2040, 2044, 2096, 8000} {
+			from := time.Date(y, 12, 20, 0, 0, 0, 0, time.UTC)
+			checkTimelineInvariants(t, s, from, from.AddDate(0, 0, 20))
+		}
+		// An always-open schedule searches a whole year, through 31 December.
+		always := schedule(t, zone, false, allDayOpen)
+		if tr, ok := always.NextTransition(time.Date(2040, 6, 1, 0, 0, 0, 0, time.UTC)); ok {
+			t.Errorf("%s: always open, NextTransition = %+v", zone, tr)
+		}
+	}
+}

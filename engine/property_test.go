@@ -28,6 +28,7 @@ var propDSTDates = []time.Time{
 	date(2026, 4, 5), date(2026, 10, 4), // Lord Howe, Chatham (Apr), Santiago (Apr)
 	date(2026, 9, 27), date(2026, 9, 6), // Chatham, Santiago (midnight gap)
 	date(2025, 11, 2), date(2027, 3, 14), date(2027, 10, 31), date(2027, 4, 4),
+	date(2040, 12, 31), date(2044, 12, 31), date(2040, 3, 11), // past tzdata's explicit transitions (golang/go#81583)
 }
 
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }

@@ -45,6 +45,15 @@ func (s *Schedule) Timeline(from, to time.Time) []Segment {
 		lt := cur.In(s.loc)
 		_, off := lt.Zone()
 		_, periodEnd := lt.ZoneBounds()
+		if !periodEnd.IsZero() && !periodEnd.After(cur) {
+			// Go bug golang/go#81583: past a zone's last explicit transition,
+			// ZoneBounds ends a year 365 days after 1 January UTC, so on the
+			// last UTC day of a leap year (2040-12-31…) it returns an end not
+			// after cur, and this loop would never advance. The offset is the
+			// same up to the next UTC midnight, where a sane period starts.
+			y, m, d := cur.UTC().Date()
+			periodEnd = time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+		}
 		end := to
 		if !periodEnd.IsZero() && periodEnd.Before(to) {
 			end = periodEnd
