@@ -30,7 +30,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func testOptions(t *testing.T, dir string) Options {
+func testOptions(t testing.TB, dir string) Options {
 	return Options{
 		HTTPAddr:      "127.0.0.1:0",
 		DataDir:       dir,
@@ -54,7 +54,7 @@ func start(t *testing.T, o Options) *App {
 	return a
 }
 
-func call(t *testing.T, method, url, token string, body any, out any) int {
+func call(t testing.TB, method, url, token string, body any, out any) int {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
