@@ -13,13 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/schedule-manager/schedule-manager/api"
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
 	"github.com/schedule-manager/schedule-manager/scheduler"
 	"github.com/schedule-manager/schedule-manager/store"
 )
@@ -101,36 +99,9 @@ type env struct {
 
 var prefixSeq atomic.Int64
 
-// startNATS runs an in-process nats-server with JetStream on a temporary
-// directory and returns a JetStream context connected to it.
-func startNATS(tb testing.TB) jetstream.JetStream {
-	tb.Helper()
-	srv, err := server.NewServer(&server.Options{
-		JetStream: true, StoreDir: tb.TempDir(), Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-	})
-	if err != nil {
-		tb.Fatalf("nats-server: %v", err)
-	}
-	go srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		tb.Fatal("nats-server not ready within 10s")
-	}
-	tb.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		tb.Fatalf("connect: %v", err)
-	}
-	tb.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatalf("jetstream: %v", err)
-	}
-	return js
-}
-
 func newEnv(tb testing.TB, eo envOptions) *env {
 	tb.Helper()
-	js := startNATS(tb)
+	_, js := natstest.Connect(tb, natstest.Server(tb).ClientURL())
 	ctx := tb.Context()
 	sopts := store.Options{Prefix: fmt.Sprintf("t%d", prefixSeq.Add(1)), Logger: quietLog, MaxDocumentBytes: 64 << 20}
 	st, err := store.NewJetStream(ctx, js, sopts)

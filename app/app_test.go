@@ -42,7 +42,7 @@ func testOptions(t testing.TB, dir string) Options {
 	}
 }
 
-func start(t *testing.T, o Options) *App {
+func start(t testing.TB, o Options) *App {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"sort"
 	"testing"
 	"time"
@@ -11,11 +10,11 @@ import (
 // every replica serving it" (target ≤ 1 s): a manual close written through
 // replica A's admin API, until replica B (joined over NATS) serves it.
 func BenchmarkConfigPublishToReplica(b *testing.B) {
-	a := startBench(b, testOptions(b, b.TempDir()))
+	a := start(b, testOptions(b, b.TempDir()))
 	ob := testOptions(b, b.TempDir())
 	ob.NATSURL = a.NATSURL()
 	ob.ReplicaID = "bench-b"
-	r := startBench(b, ob)
+	r := start(b, ob)
 	var lat []time.Duration
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
@@ -43,15 +42,4 @@ func BenchmarkConfigPublishToReplica(b *testing.B) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-}
-
-func startBench(b *testing.B, o Options) *App {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	a, err := Start(ctx, o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = a.Shutdown(context.Background()) })
-	return a
 }

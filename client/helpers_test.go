@@ -2,20 +2,17 @@ package client_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/schedule-manager/schedule-manager/api"
 	"github.com/schedule-manager/schedule-manager/app"
 	"github.com/schedule-manager/schedule-manager/client"
-	"github.com/schedule-manager/schedule-manager/examples"
+	"github.com/schedule-manager/schedule-manager/internal/apptest"
 )
 
 const (
-	adminToken  = "0123456789abcdef0123"
-	viewerToken = "viewer-token-0123456789"
+	adminToken  = apptest.AdminToken
+	viewerToken = apptest.ViewerToken
 )
 
 // service is the real service started in-process.
@@ -28,20 +25,8 @@ type service struct {
 // seeded, an admin token and a viewer token.
 func startService(t *testing.T) *service {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	a, err := app.Start(ctx, app.Options{
-		HTTPAddr:   "127.0.0.1:0",
-		DataDir:    t.TempDir(),
-		NATSListen: "127.0.0.1:0",
-		SeedConfig: examples.Default(),
-		AdminToken: adminToken,
-		Tokens:     []api.Token{{Name: "viewer", Role: api.RoleViewer, SHA256: api.HashToken(viewerToken)}},
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatalf("start the service: %v", err)
-	}
+	a := apptest.Start(t)
+	// Runs before apptest's own shutdown, which ignores the error.
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

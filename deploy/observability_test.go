@@ -2,10 +2,8 @@ package deploy_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,7 +16,7 @@ import (
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/app"
-	"github.com/schedule-manager/schedule-manager/examples"
+	"github.com/schedule-manager/schedule-manager/internal/apptest"
 )
 
 // dashboardExprs returns every PromQL expression of the Grafana dashboard
@@ -297,24 +295,10 @@ func TestMetricNamesAreExported(t *testing.T) {
 		}
 	}
 
-	const token = "0123456789abcdef0123"
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	a, err := app.Start(ctx, app.Options{
-		HTTPAddr:   "127.0.0.1:0",
-		DataDir:    t.TempDir(),
-		NATSListen: "off",
-		SeedConfig: examples.Default(),
-		AdminToken: token,
-		Logger:     slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatalf("start the service: %v", err)
-	}
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		_ = a.Shutdown(sctx)
+	const token = apptest.AdminToken
+	a := apptest.Start(t, func(o *app.Options) {
+		o.NATSListen = "off"
+		o.Tokens = nil
 	})
 	base := "http://" + a.HTTPAddr()
 

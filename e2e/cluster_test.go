@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
 	"github.com/schedule-manager/schedule-manager/publisher"
 	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
 )
@@ -62,29 +62,14 @@ func startCluster(t *testing.T, n int) *cluster {
 		routes = append(routes, &url.URL{Scheme: "nats", Host: fmt.Sprintf("127.0.0.1:%d", ports[i])})
 	}
 	c := &cluster{}
-	for i := 0; i < n; i++ {
-		opts := &server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1),
-			Host:       "127.0.0.1", Port: -1,
-			JetStream: true, StoreDir: t.TempDir(),
-			Cluster: server.ClusterOpts{Name: "schedmgr-e2e", Host: "127.0.0.1", Port: ports[i]},
-			Routes:  routes,
-			NoLog:   true, NoSigs: true,
-		}
-		srv, err := server.NewServer(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Start()
-		c.servers = append(c.servers, srv)
-		t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	for i := range n {
+		c.servers = append(c.servers, natstest.Server(t, func(o *server.Options) {
+			o.ServerName = fmt.Sprintf("n%d", i+1)
+			o.Cluster = server.ClusterOpts{Name: "schedmgr-e2e", Host: "127.0.0.1", Port: ports[i]}
+			o.Routes = routes
+		}))
 	}
-	for _, s := range c.servers {
-		if !s.ReadyForConnections(20 * time.Second) {
-			t.Fatal("nats-server not ready")
-		}
-	}
-	_, js := connect(t, c.URLs())
+	_, js := natstest.Connect(t, c.URLs(), natstest.Reconnect)
 	waitFor(t, 30*time.Second, "a JetStream meta leader", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -101,20 +86,6 @@ func (c *cluster) URLs() string {
 		u = append(u, s.ClientURL())
 	}
 	return strings.Join(u, ",")
-}
-
-func connect(t *testing.T, urls string) (*nats.Conn, jetstream.JetStream) {
-	t.Helper()
-	nc, err := nats.Connect(urls, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return nc, js
 }
 
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
 )
 
 // syncBuffer collects a process's stderr.
@@ -119,7 +121,7 @@ func TestServeProcessesExactlyOnceThroughFailures(t *testing.T) {
 		reps = append(reps, startReplica(t, bin, c, fmt.Sprintf("p%d", i), seed))
 	}
 	t.Logf("cluster and replicas ready after %s", time.Since(start))
-	_, js := connect(t, c.URLs())
+	_, js := natstest.Connect(t, c.URLs(), natstest.Reconnect)
 	want := map[string]int{}
 	request := func(on []*replica, name string) {
 		transition(t, on, name, want[name]%2 == 0)

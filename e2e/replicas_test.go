@@ -1,31 +1,27 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/app"
+	"github.com/schedule-manager/schedule-manager/internal/apptest"
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
 )
 
 // startApp starts an in-process replica on the cluster.
 func startApp(t *testing.T, c *cluster, id string) *app.App {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	a, err := app.Start(ctx, app.Options{
-		HTTPAddr: "127.0.0.1:0", NATSURL: c.URLs(), StoreReplicas: 3, ReplicaID: id,
-		SeedConfig: []byte(seedConfig), AdminToken: adminToken, ReconcileSpec: "@every 1s",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	return apptest.Start(t, func(o *app.Options) {
+		o.NATSURL = c.URLs() // the embedded server's DataDir and NATSListen go unused
+		o.StoreReplicas = 3
+		o.ReplicaID = id
+		o.SeedConfig = []byte(seedConfig)
+		o.AdminToken = adminToken
+		o.Tokens = nil
+		o.ReconcileSpec = "@every 1s"
 	})
-	if err != nil {
-		t.Fatalf("start replica %s: %v", id, err)
-	}
-	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
-	return a
 }
 
 // Three replicas on a three-node cluster announce every transition; the
@@ -36,7 +32,7 @@ func TestInProcessReplicasStoreEachTransitionOnce(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		apps = append(apps, startApp(t, c, fmt.Sprintf("r%d", i)))
 	}
-	_, js := connect(t, c.URLs())
+	_, js := natstest.Connect(t, c.URLs(), natstest.Reconnect)
 	const transitions = 10
 	want := map[string]int{}
 	for i := 0; i < transitions; i++ {

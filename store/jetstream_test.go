@@ -10,44 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-// startServer runs an in-process nats-server with JetStream on dir.
-func startServer(t *testing.T, dir string) *server.Server {
-	t.Helper()
-	srv, err := server.NewServer(&server.Options{
-		JetStream: true, StoreDir: dir, Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-	})
-	if err != nil {
-		t.Fatalf("nats-server: %v", err)
-	}
-	go srv.Start()
-	if !srv.ReadyForConnections(5 * time.Second) {
-		t.Fatal("nats-server not ready within 5s")
-	}
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	return srv
-}
-
-// connect returns a JetStream context on srv, closed at the end of the test.
-func connect(t *testing.T, srv *server.Server) (*nats.Conn, jetstream.JetStream) {
-	t.Helper()
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatalf("jetstream: %v", err)
-	}
-	return nc, js
-}
 
 var prefixSeq atomic.Int64
 
@@ -65,21 +33,21 @@ func newTestJetStream(t *testing.T, js jetstream.JetStream, opts Options) *JetSt
 }
 
 func TestJetStream(t *testing.T) {
-	_, js := connect(t, startServer(t, t.TempDir()))
+	_, js := natstest.Connect(t, natstest.Server(t).ClientURL())
 	testStore(t, func(t *testing.T) Store { return newTestJetStream(t, js, Options{}) })
 }
 
 // TestJetStreamAllObjects runs the contract with every document in the
 // object store rather than inline.
 func TestJetStreamAllObjects(t *testing.T) {
-	_, js := connect(t, startServer(t, t.TempDir()))
+	_, js := natstest.Connect(t, natstest.Server(t).ClientURL())
 	testStore(t, func(t *testing.T) Store { return newTestJetStream(t, js, Options{InlineMaxBytes: -1}) })
 }
 
 func TestJetStreamRestart(t *testing.T) {
 	dir := t.TempDir()
-	srv := startServer(t, dir)
-	nc, js := connect(t, srv)
+	srv := natstest.Server(t, natstest.StoreDir(dir))
+	nc, js := natstest.Connect(t, srv.ClientURL())
 	s := newTestJetStream(t, js, Options{Prefix: "restart"})
 	v1 := mustPut(t, s, `{"n":1}`, 0)
 	big := largeDoc(3 << 20)
@@ -89,7 +57,7 @@ func TestJetStreamRestart(t *testing.T) {
 	srv.Shutdown()
 	srv.WaitForShutdown()
 
-	_, js = connect(t, startServer(t, dir))
+	_, js = natstest.Connect(t, natstest.Server(t, natstest.StoreDir(dir)).ClientURL())
 	s = newTestJetStream(t, js, Options{Prefix: "restart"})
 	ctx := t.Context()
 	got, err := s.Get(ctx)
@@ -110,7 +78,7 @@ func TestJetStreamRestart(t *testing.T) {
 // TestJetStreamMissingHistoryRecord simulates a writer that crashed after
 // updating the head but before writing the history record.
 func TestJetStreamMissingHistoryRecord(t *testing.T) {
-	_, js := connect(t, startServer(t, t.TempDir()))
+	_, js := natstest.Connect(t, natstest.Server(t).ClientURL())
 	for _, tc := range []struct {
 		name   string
 		repair func(t *testing.T, s *JetStream, head uint64) // must restore the record
@@ -161,7 +129,7 @@ func TestJetStreamMissingHistoryRecord(t *testing.T) {
 }
 
 func TestJetStreamLimits(t *testing.T) {
-	_, js := connect(t, startServer(t, t.TempDir()))
+	_, js := natstest.Connect(t, natstest.Server(t).ClientURL())
 	s := newTestJetStream(t, js, Options{MaxDocumentBytes: 1000})
 	for _, tc := range []struct {
 		name string
@@ -187,7 +155,7 @@ func TestJetStreamLimits(t *testing.T) {
 }
 
 func TestPresence(t *testing.T) {
-	_, js := connect(t, startServer(t, t.TempDir()))
+	_, js := natstest.Connect(t, natstest.Server(t).ClientURL())
 	ctx := t.Context()
 	const ttl = 500 * time.Millisecond
 	p, err := NewPresence(ctx, js, Options{Prefix: "presence", PresenceTTL: ttl})

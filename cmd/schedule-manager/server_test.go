@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,37 +14,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/schedule-manager/schedule-manager/api"
-	"github.com/schedule-manager/schedule-manager/app"
 	"github.com/schedule-manager/schedule-manager/client"
 	"github.com/schedule-manager/schedule-manager/examples"
-)
-
-const (
-	serverAdminToken  = "0123456789abcdef0123"
-	serverViewerToken = "viewer-token-0123456789"
+	"github.com/schedule-manager/schedule-manager/internal/apptest"
 )
 
 // startService starts the real service in-process, seeded with
 // examples/default.json, and returns its base URL.
 func startService(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	a, err := app.Start(ctx, app.Options{
-		HTTPAddr:   "127.0.0.1:0",
-		DataDir:    t.TempDir(),
-		NATSListen: "127.0.0.1:0",
-		SeedConfig: examples.Default(),
-		AdminToken: serverAdminToken,
-		Tokens:     []api.Token{{Name: "viewer", Role: api.RoleViewer, SHA256: api.HashToken(serverViewerToken)}},
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatalf("start the service: %v", err)
-	}
-	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
-	return "http://" + a.HTTPAddr()
+	return "http://" + apptest.Start(t).HTTPAddr()
 }
 
 // check --server gives the same answers, in the same words, as check
@@ -133,7 +110,7 @@ func TestCheckServer(t *testing.T) {
 		}
 		// A manual close is part of the live state, which the file does not
 		// have.
-		cl, _ := client.New(base, client.WithToken(serverAdminToken))
+		cl, _ := client.New(base, client.WithToken(apptest.AdminToken))
 		if _, err := cl.Close(context.Background(), "Ops 24x7", "test"); err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +167,7 @@ func TestTransferServer(t *testing.T) {
 	dir := t.TempDir()
 	exported := filepath.Join(dir, "config.json")
 
-	r := runCLI(t, "", "export", "--server", base, "--token", serverViewerToken, "-o", exported)
+	r := runCLI(t, "", "export", "--server", base, "--token", apptest.ViewerToken, "-o", exported)
 	if r.code != 0 || r.stderr != "exported version 1 to "+exported+"\n" {
 		t.Fatalf("export: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -207,19 +184,19 @@ func TestTransferServer(t *testing.T) {
 		t.Fatal("the seed has changed: no manualClose to flip")
 	}
 	_ = os.WriteFile(exported, []byte(changed), 0o644)
-	t.Setenv("SCHEDMGR_TOKEN", serverAdminToken)
+	t.Setenv("SCHEDMGR_TOKEN", apptest.AdminToken)
 	if r = runCLI(t, "", "import", exported, "--server", base, "-m", "close Support"); r.code != 0 || r.stdout != "imported "+exported+" as version 2 (was 1)\n" {
 		t.Fatalf("import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r = runCLI(t, "", "export", "--server", base); r.code != 0 || r.stdout != changed {
 		t.Errorf("export after import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	cl, _ := client.New(base, client.WithToken(serverViewerToken))
+	cl, _ := client.New(base, client.WithToken(apptest.ViewerToken))
 	if h, err := cl.History(context.Background(), 1); err != nil || h[0].Message != "close Support" || h[0].Author != "admin" {
 		t.Errorf("history %+v, %v", h, err)
 	}
 
-	if r = runCLI(t, "", "import", exported, "--server", base, "--token", serverViewerToken); r.code != 1 || !strings.Contains(r.stderr, "403 Forbidden") {
+	if r = runCLI(t, "", "import", exported, "--server", base, "--token", apptest.ViewerToken); r.code != 1 || !strings.Contains(r.stderr, "403 Forbidden") {
 		t.Errorf("import as viewer: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	t.Setenv("SCHEDMGR_TOKEN", "")

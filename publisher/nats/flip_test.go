@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
 	"github.com/schedule-manager/schedule-manager/publisher"
 	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
 	"github.com/schedule-manager/schedule-manager/scheduler"
@@ -210,7 +211,7 @@ func BenchmarkSingleTransition(b *testing.B) {
 // Publisher. The ratio of the two is the Publisher's overhead.
 func BenchmarkRawAsyncPublish10k(b *testing.B) {
 	srv, _, _, _ := setup(b)
-	nc, _ := connect(b, srv.ClientURL())
+	nc, _ := natstest.Connect(b, srv.ClientURL(), natstest.Reconnect)
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*flipSchedules))
 	if err != nil {
 		b.Fatal(err)

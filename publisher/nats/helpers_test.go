@@ -12,50 +12,17 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
 	"github.com/schedule-manager/schedule-manager/publisher"
 	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
 	"github.com/schedule-manager/schedule-manager/scheduler"
 )
 
-// runServer starts an in-process nats-server with JetStream on a temporary
-// store; tweak may adjust its options.
-func runServer(t testing.TB, tweak func(*server.Options)) *server.Server {
-	t.Helper()
-	opts := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true}
-	if tweak != nil {
-		tweak(opts)
-	}
-	srv, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	return srv
-}
-
-func connect(t testing.TB, url string) (*natsgo.Conn, jetstream.JetStream) {
-	t.Helper()
-	nc, err := natsgo.Connect(url, natsgo.MaxReconnects(-1), natsgo.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return nc, js
-}
-
 // setup runs a server with the event stream and returns a connection.
 func setup(t testing.TB) (*server.Server, *natsgo.Conn, jetstream.JetStream, jetstream.Stream) {
 	t.Helper()
-	srv := runServer(t, nil)
-	nc, js := connect(t, srv.ClientURL())
+	srv := natstest.Server(t)
+	nc, js := natstest.Connect(t, srv.ClientURL(), natstest.Reconnect)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	st, err := natspub.EnsureStream(ctx, js, natspub.StreamOptions{})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
 	"github.com/schedule-manager/schedule-manager/publisher"
 	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
 	"github.com/schedule-manager/schedule-manager/scheduler"
@@ -54,7 +55,7 @@ func lag(t testing.TB, reg *prometheus.Registry) (uint64, float64) {
 
 func newPublisher(t testing.TB, ncURL string, opts natspub.Options) (*natspub.Publisher, *prometheus.Registry) {
 	t.Helper()
-	nc, _ := connect(t, ncURL)
+	nc, _ := natstest.Connect(t, ncURL, natstest.Reconnect)
 	reg := prometheus.NewRegistry()
 	opts.Registerer = reg
 	p, err := natspub.New(nc, opts)
@@ -139,8 +140,8 @@ func TestThreePublishersStoreOneMessage(t *testing.T) {
 
 // Events published before the stream exists are retried until it does.
 func TestRetriesUntilStored(t *testing.T) {
-	srv := runServer(t, nil)
-	_, js := connect(t, srv.ClientURL())
+	srv := natstest.Server(t)
+	_, js := natstest.Connect(t, srv.ClientURL(), natstest.Reconnect)
 	p, reg := newPublisher(t, srv.ClientURL(), natspub.Options{MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
 	ev := event("Support", time.Now(), true)
 	if !p.Enqueue(ev) {
@@ -162,7 +163,7 @@ func TestRetriesUntilStored(t *testing.T) {
 }
 
 func TestQueueFullAndCloseDropCounted(t *testing.T) {
-	srv := runServer(t, nil) // no stream: nothing can be stored
+	srv := natstest.Server(t) // no stream: nothing can be stored
 	p, reg := newPublisher(t, srv.ClientURL(), natspub.Options{QueueSize: 2, MinBackoff: 10 * time.Millisecond})
 	now := time.Now()
 	results := []bool{}

@@ -11,6 +11,7 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
 	"github.com/schedule-manager/schedule-manager/publisher"
 	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
 	"github.com/schedule-manager/schedule-manager/scheduler"
@@ -52,8 +53,8 @@ func manySchedules(t testing.TB, n int, zone string) *engine.Config {
 }
 
 func TestSnapshotSplitsIntoParts(t *testing.T) {
-	srv := runServer(t, func(o *server.Options) { o.MaxPayload = 8 << 10 })
-	nc, _ := connect(t, srv.ClientURL())
+	srv := natstest.Server(t, func(o *server.Options) { o.MaxPayload = 8 << 10 })
+	nc, _ := natstest.Connect(t, srv.ClientURL(), natstest.Reconnect)
 	sub, err := nc.SubscribeSync(publisher.SnapshotSubject)
 	if err != nil {
 		t.Fatal(err)

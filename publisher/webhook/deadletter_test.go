@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
 )
 
 // adminServer serves a Dispatcher's routes without authentication.
@@ -63,7 +65,7 @@ type deadLetterList struct {
 // receiver is fixed an admin redelivers it. A 4xx is dead-lettered at once.
 func TestFailingReceiverDeadLetters(t *testing.T) {
 	const maxDeliver = 5
-	srv := startNATS(t)
+	srv := natstest.Server(t)
 	js := connect(t, srv)
 	eventsStream(t, js)
 	// The receiver answers failing to the event failID, 200 to others.

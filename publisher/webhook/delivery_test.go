@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
 )
 
 var schedules = []string{"Support", "Ops 24x7", "Ünïcode.sales"}
@@ -56,7 +58,7 @@ func TestReceiverDownThenUp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startNATS(t)
+			srv := natstest.Server(t)
 			js := connect(t, srv)
 			eventsStream(t, js)
 			up := time.Now().Add(down)
@@ -104,7 +106,7 @@ func TestReceiverDownThenUp(t *testing.T) {
 // consumer deliver each event once in total, and the survivor delivers
 // everything when one stops.
 func TestTwoDispatchersDeliverOnce(t *testing.T) {
-	srv := startNATS(t)
+	srv := natstest.Server(t)
 	js := connect(t, srv)
 	eventsStream(t, js)
 	r := newReceiver(t, nil)
@@ -144,7 +146,7 @@ func TestTwoDispatchersDeliverOnce(t *testing.T) {
 // TestFilters: endpoints filtered by schedule and by type get exactly
 // their events.
 func TestFilters(t *testing.T) {
-	srv := startNATS(t)
+	srv := natstest.Server(t)
 	js := connect(t, srv)
 	eventsStream(t, js)
 	tests := []struct {
@@ -192,7 +194,7 @@ func TestFilters(t *testing.T) {
 // back at once, so the other replica delivers it without waiting for the
 // ack timeout.
 func TestStopHandsOverInFlightEvent(t *testing.T) {
-	srv := startNATS(t)
+	srv := natstest.Server(t)
 	js := connect(t, srv)
 	eventsStream(t, js)
 	var hang atomic.Bool

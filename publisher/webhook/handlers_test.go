@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
 )
 
 func TestCreateEndpointValidation(t *testing.T) {
-	srv := startNATS(t)
+	srv := natstest.Server(t)
 	js := connect(t, srv)
 	eventsStream(t, js)
 	d := startDispatcher(t, js, fastOptions(t, Endpoint{ID: "configured", URL: "http://127.0.0.1:1/x", Secret: testSecret}))
@@ -65,7 +67,7 @@ func TestCreateEndpointValidation(t *testing.T) {
 // served by every replica, its secret is shown once and never again, and
 // deleting it stops delivery everywhere.
 func TestEndpointLifecycle(t *testing.T) {
-	srv := startNATS(t)
+	srv := natstest.Server(t)
 	js := connect(t, srv)
 	eventsStream(t, js)
 	r := newReceiver(t, nil)
@@ -141,7 +143,7 @@ func TestEndpointLifecycle(t *testing.T) {
 }
 
 func TestDeadLetterAPIErrors(t *testing.T) {
-	srv := startNATS(t)
+	srv := natstest.Server(t)
 	js := connect(t, srv)
 	d := startDispatcher(t, js, fastOptions(t, Endpoint{ID: "crm", URL: "http://127.0.0.1:1/x", Secret: testSecret}))
 	api := adminServer(t, d).URL + "/api/v1"
