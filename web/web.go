@@ -11,15 +11,20 @@ import (
 //go:embed static
 var files embed.FS
 
-// Handler serves the UI: index.html at "/" and its files under "/assets/".
-// The UI routes with the URL fragment (#/schedules), so no other server
-// path is needed.
-func Handler() http.Handler {
+// Files returns the UI's files (index.html and assets/...).
+func Files() fs.FS {
 	sub, err := fs.Sub(files, "static")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
-	fileServer := http.FileServerFS(sub)
+	return sub
+}
+
+// Handler serves the UI: index.html at "/" and its files under "/assets/".
+// The UI routes with the URL fragment (#/schedules), so no other server
+// path is needed.
+func Handler() http.Handler {
+	fileServer := http.FileServerFS(Files())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:")

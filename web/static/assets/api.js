@@ -1,0 +1,87 @@
+// The admin API client: bearer token, JSON in and out, errors as ApiError
+// with the server's message and its field errors.
+
+export class ApiError extends Error {
+  constructor(status, body, message) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.body = body || null;
+  }
+  // errors lists the validation problems: [{path, message}].
+  get errors() {
+    return (this.body && Array.isArray(this.body.errors)) ? this.body.errors : [];
+  }
+}
+
+let token = null;
+let unauthorized = () => {};
+
+export function setToken(t) { token = t; }
+export function getToken() { return token; }
+export function onUnauthorized(fn) { unauthorized = fn; }
+
+export async function request(method, path, body, {signal, auth = true} = {}) {
+  const headers = {Accept: 'application/json'};
+  if (auth && token) headers.Authorization = 'Bearer ' + token;
+  let payload;
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    payload = typeof body === 'string' ? body : JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, {method, headers, body: payload, signal, cache: 'no-store', credentials: 'omit'});
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    throw new ApiError(0, null, 'Cannot reach the server. Check the connection and try again.');
+  }
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (!res.ok) {
+    const msg = (data && data.error) || `The server answered ${res.status} ${res.statusText}`.trim();
+    const err = new ApiError(res.status, data, msg);
+    if (res.status === 401 && auth) unauthorized(err);
+    throw err;
+  }
+  return data;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  config: () => request('GET', '/api/v1/config'),
+  // publish sends the document pretty-printed, so the stored version reads
+  // well in history and export.
+  putConfig: (doc, version, message) => request('PUT', '/api/v1/config',
+    '{"version":' + JSON.stringify(version) + ',"message":' + JSON.stringify(message || '') +
+    ',"data":' + JSON.stringify(doc, null, 2) + '}'),
+  schedules: () => request('GET', '/api/v1/schedules'),
+  schedule: (name) => request('GET', '/api/v1/schedules/' + enc(name)),
+  timeline: (name, from, to) => request('GET', `/api/v1/schedules/${enc(name)}/timeline?from=${enc(from)}&to=${enc(to)}`),
+  close: (name) => request('POST', `/api/v1/schedules/${enc(name)}/close`),
+  open: (name) => request('POST', `/api/v1/schedules/${enc(name)}/open`),
+  history: (limit = 100) => request('GET', '/api/v1/history?limit=' + limit),
+  version: (v) => request('GET', '/api/v1/history/' + enc(String(v))),
+  rollback: (version, message) => request('POST', '/api/v1/rollback', message ? {version, message} : {version}),
+  check: (name, simulate) => request('GET', `/check-schedule?name=${enc(name)}&simulate=${enc(simulate)}`),
+};
+
+// probeRole finds out whether the token may write. The API has no "who am
+// I" call, so this asks for a write that cannot change anything: closing a
+// schedule named " ", a name no valid config can contain (names may not
+// start or end with a space). An admin token gets 404 (unknown schedule), a
+// viewer token 403 (role). Nothing is written either way.
+export async function probeRole() {
+  try {
+    await request('POST', '/api/v1/schedules/%20/close');
+    return 'admin';
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 403) return 'viewer';
+    if (e instanceof ApiError && (e.status === 404 || e.status === 409)) return 'admin';
+    throw e;
+  }
+}
