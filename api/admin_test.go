@@ -66,6 +66,21 @@ func TestAuth(t *testing.T) {
 	e.unchanged("after auth tests", v, []byte(baseDoc))
 }
 
+func TestWhoami(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, tc := range []struct {
+		token, role string
+		canWrite    bool
+	}{{adminToken, "admin", true}, {viewerToken, "viewer", false}} {
+		r := e.get("/api/v1/whoami", tc.token)
+		expect(t, "whoami "+tc.role, r, 200)
+		if r.str("role") != tc.role || r.json["canWrite"] != tc.canWrite || r.str("name") == "" {
+			t.Errorf("whoami %s: %s", tc.role, r.body)
+		}
+	}
+	expect(t, "whoami without token", e.get("/api/v1/whoami", ""), 401)
+}
+
 func TestConfigGetPut(t *testing.T) {
 	e := newEnv(t, envOptions{noSeed: true})
 

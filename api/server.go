@@ -188,6 +188,7 @@ func New(deps Deps, opts Options) (http.Handler, error) {
 // mux (see ServeHTTP) because it is the hot path.
 func (s *server) routes() {
 	m := http.NewServeMux()
+	m.Handle("GET /api/v1/whoami", s.admin(false, s.whoami))
 	m.Handle("GET /api/v1/config", s.admin(false, s.getConfig))
 	m.Handle("PUT /api/v1/config", s.admin(true, s.putConfig))
 	m.Handle("GET /api/v1/schedules", s.admin(false, s.listSchedules))
@@ -297,4 +298,13 @@ const contextTimeout = 10 * time.Second
 
 func (s *server) ctx(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), contextTimeout)
+}
+
+// whoami tells a client (the UI) which token it holds and what it may do.
+func (s *server) whoami(w http.ResponseWriter, _ *http.Request, p principal) {
+	writeJSON(w, http.StatusOK, struct {
+		Name     string `json:"name"`
+		Role     string `json:"role"`
+		CanWrite bool   `json:"canWrite"`
+	}{p.name, p.role, p.canWrite()})
 }

@@ -181,7 +181,7 @@ func newPage(t *testing.T, svc *service, width int64) *page {
 	parent := chromium(t)
 	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	p := &page{t: t, ctx: ctx, svc: svc, allowed: []string{"/api/v1/events", "/api/v1/schedules/%20/close"}}
+	p := &page{t: t, ctx: ctx, svc: svc, allowed: []string{"/api/v1/events"}}
 	msgs := chromedp.Console(ctx)
 	reqs := chromedp.Events(ctx, network.RequestWillBeSent)
 	go func() {

@@ -70,18 +70,8 @@ export const api = {
   check: (name, simulate) => request('GET', `/check-schedule?name=${enc(name)}&simulate=${enc(simulate)}`),
 };
 
-// probeRole finds out whether the token may write. The API has no "who am
-// I" call, so this asks for a write that cannot change anything: closing a
-// schedule named " ", a name no valid config can contain (names may not
-// start or end with a space). An admin token gets 404 (unknown schedule), a
-// viewer token 403 (role). Nothing is written either way.
+// probeRole asks the API which role the token has.
 export async function probeRole() {
-  try {
-    await request('POST', '/api/v1/schedules/%20/close');
-    return 'admin';
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 403) return 'viewer';
-    if (e instanceof ApiError && (e.status === 404 || e.status === 409)) return 'admin';
-    throw e;
-  }
+  const me = await request('GET', '/api/v1/whoami');
+  return me.role === 'admin' ? 'admin' : 'viewer';
 }
