@@ -49,7 +49,11 @@ type App struct {
 	servedOne sync.Once
 	errc      chan error
 	closeOnce sync.Once
-	closeErr  error
+
+	applyMu    sync.Mutex // serialises apply (watch and heartbeat poll)
+	latestSeen uint64     // newest version seen, under applyMu
+	refused    uint64     // last version refused as invalid, under applyMu
+	closeErr   error
 }
 
 // Start builds and starts the service. It returns once the HTTP listener is
@@ -237,24 +241,55 @@ func (a *App) seed(ctx context.Context) error {
 func (a *App) watchLoop(ctx context.Context, entries <-chan store.Entry) {
 	defer a.wg.Done()
 	for e := range entries {
-		a.metrics.latest.Set(float64(e.Version))
-		_, served := a.sched.Config()
-		if e.Version <= served && served != 0 {
+		a.apply(ctx, e)
+	}
+}
+
+// apply serves entry e if it is newer than the served version. Both the
+// watch and the heartbeat's poll call it, so it serialises the check and
+// the apply; a version that does not validate is logged once.
+func (a *App) apply(ctx context.Context, e store.Entry) {
+	a.applyMu.Lock()
+	defer a.applyMu.Unlock()
+	a.metrics.latest.Set(float64(max(e.Version, a.latestSeen)))
+	a.latestSeen = max(e.Version, a.latestSeen)
+	_, served := a.sched.Config()
+	if (e.Version <= served && served != 0) || e.Version == a.refused {
+		return
+	}
+	cfg, err := engine.Load(e.Data)
+	if err != nil {
+		a.refused = e.Version
+		a.metrics.applyErrors.Inc()
+		a.log.Error("stored config is invalid; still serving the previous version", "version", e.Version, "err", err)
+		return
+	}
+	a.sched.Apply(cfg, e.Version, e.Meta.Time)
+	a.metrics.lag.Set(0)
+	a.log.Info("config applied", "version", e.Version, "schedules", len(cfg.Schedules()), "author", e.Meta.Author)
+	a.servedOne.Do(func() { close(a.served) })
+	if err := a.presence.Announce(ctx, a.opts.ReplicaID, e.Version); err != nil && ctx.Err() == nil {
+		a.log.Warn("announce served version", "err", err)
+	}
+}
+
+// catchUp applies every version newer than served, oldest first, as the
+// watch would have: each replica then announces every config-caused
+// transition itself (same event ids on every replica), not just the last.
+func (a *App) catchUp(ctx context.Context, served uint64) {
+	hist, err := a.store.History(ctx, 64)
+	if err != nil {
+		return
+	}
+	for i := len(hist) - 1; i >= 0; i-- {
+		if hist[i].Version <= served {
 			continue
 		}
-		cfg, err := engine.Load(e.Data)
+		e, err := a.store.Version(ctx, hist[i].Version)
 		if err != nil {
-			a.metrics.applyErrors.Inc()
-			a.log.Error("stored config is invalid; still serving the previous version", "version", e.Version, "err", err)
-			continue
+			return
 		}
-		a.sched.Apply(cfg, e.Version, e.Meta.Time)
-		a.metrics.lag.Set(0)
-		a.log.Info("config applied", "version", e.Version, "schedules", len(cfg.Schedules()), "author", e.Meta.Author)
-		a.servedOne.Do(func() { close(a.served) })
-		if err := a.presence.Announce(ctx, a.opts.ReplicaID, e.Version); err != nil && ctx.Err() == nil {
-			a.log.Warn("announce served version", "err", err)
-		}
+		a.apply(ctx, e)
 	}
 }
 
@@ -280,6 +315,13 @@ func (a *App) heartbeat(ctx context.Context) {
 			}
 			if e, err := a.store.Get(ctx); err == nil {
 				latest = max(latest, e.Version)
+				// A watch can stall for a while after a NATS node fails
+				// over; the poll bounds how long a replica serves an old
+				// version to one heartbeat.
+				if e.Version > v {
+					a.catchUp(ctx, v)
+					_, v = a.sched.Config()
+				}
 			}
 			a.metrics.latest.Set(float64(latest))
 			a.metrics.lag.Set(float64(latest - min(v, latest)))
