@@ -23,9 +23,15 @@ func (e *ValidationError) Error() string {
 	if len(e.Errors) == 1 {
 		return "invalid config: " + e.Errors[0].Error()
 	}
-	msgs := make([]string, len(e.Errors))
+	// The message lists the first few; Errors holds them all.
+	const shown = 20
+	msgs := make([]string, 0, min(len(e.Errors), shown+1))
 	for i, fe := range e.Errors {
-		msgs[i] = fe.Error()
+		if i == shown {
+			msgs = append(msgs, fmt.Sprintf("and %d more", len(e.Errors)-shown))
+			break
+		}
+		msgs = append(msgs, fe.Error())
 	}
 	return fmt.Sprintf("invalid config: %d errors: %s", len(e.Errors), strings.Join(msgs, "; "))
 }

@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -551,5 +553,25 @@ func TestValidationPathIndexes(t *testing.T) {
 	errs := validationErrors(t, err)
 	if len(errs) != 1 || errs[0].Path != "rules[11].endTime" {
 		t.Errorf("got %v", err)
+	}
+}
+
+func TestValidationErrorMessageIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"rules":[`)
+	for i := 0; i < 500; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":"r%d","name":"r%d","isOpen":true,"startTime":"99:99"}`, i, i)
+	}
+	b.WriteString(`],"schedules":[]}`)
+	_, err := engine.Load([]byte(b.String()))
+	var ve *engine.ValidationError
+	if !errors.As(err, &ve) || len(ve.Errors) != 500 {
+		t.Fatalf("want 500 field errors, got %v", err)
+	}
+	if msg := err.Error(); len(msg) > 3000 || !strings.Contains(msg, "and 480 more") {
+		t.Errorf("message is %d bytes: %.200s", len(msg), msg)
 	}
 }
