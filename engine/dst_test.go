@@ -409,3 +409,21 @@ func TestTimelineLeapYearZoneBoundsBug(t *testing.T) {
 		}
 	}
 }
+
+// Segment times carry the schedule's zone, whatever the process's TZ.
+func TestTimelineTimesInScheduleZone(t *testing.T) {
+	cfg, err := engine.Load([]byte(`{"rules":[{"id":"r","name":"r","isOpen":true,"startTime":"08:00","endTime":"17:00"}],
+	 "schedules":[{"name":"S","timeZone":"Asia/Kolkata","rules":["r"]},{"name":"M","manualClose":true,"timeZone":"Asia/Kolkata","rules":["r"]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	for _, name := range []string{"S", "M"} {
+		s, _ := cfg.Schedule(name)
+		for _, seg := range s.Timeline(from, from.Add(48*time.Hour)) {
+			if seg.Start.Location() != s.Location() || seg.End.Location() != s.Location() {
+				t.Errorf("%s: segment %v–%v not in %v", name, seg.Start, seg.End, s.Location())
+			}
+		}
+	}
+}

@@ -23,8 +23,8 @@ type Transition struct {
 const MaxTimelineRange = 5 * 366 * 24 * time.Hour
 
 // Timeline returns contiguous segments covering [from, to) exactly, with
-// neighbours always different (as Status values). It agrees with At at every
-// instant. A range longer than MaxTimelineRange is cut to that length.
+// neighbours always different (as Status values), with times in the
+// schedule's zone. It agrees with At at every instant. A range longer than MaxTimelineRange is cut to that length.
 //
 // It walks one constant-UTC-offset period at a time: inside a period the
 // wall clock is linear in instants, so the status can only change at local
@@ -37,7 +37,7 @@ func (s *Schedule) Timeline(from, to time.Time) []Segment {
 		to = from.Add(MaxTimelineRange)
 	}
 	if s.manual {
-		return []Segment{{Start: from, End: to, Status: manualStatus}}
+		return []Segment{{Start: from.In(s.loc), End: to.In(s.loc), Status: manualStatus}}
 	}
 	b := segmentBuilder{}
 	cur := from
@@ -61,7 +61,7 @@ func (s *Schedule) Timeline(from, to time.Time) []Segment {
 		s.period(&b, cur, end, int64(off))
 		cur = end
 	}
-	return b.finish(to)
+	return b.finish(to, s.loc)
 }
 
 // period adds the segments of [from, to), during which the UTC offset is off
@@ -126,21 +126,23 @@ func (b *segmentBuilder) add(at time.Time, st Status) {
 	b.marks = append(b.marks, mark{sec: at.Unix(), nsec: int32(at.Nanosecond()), st: int32(i)})
 }
 
-func (b *segmentBuilder) finish(to time.Time) []Segment {
+// finish builds the segments, with every time in loc (the schedule's zone),
+// so that results do not depend on the process's local zone.
+func (b *segmentBuilder) finish(to time.Time, loc *time.Location) []Segment {
 	if len(b.marks) == 0 {
 		return nil
 	}
 	segs := make([]Segment, len(b.marks))
 	for i, m := range b.marks {
-		start := b.first
+		start := b.first.In(loc)
 		if i > 0 {
-			start = time.Unix(m.sec, int64(m.nsec))
+			start = time.Unix(m.sec, int64(m.nsec)).In(loc)
 			segs[i-1].End = start
 		}
 		segs[i].Start = start
 		segs[i].Status = b.statuses[m.st]
 	}
-	segs[len(segs)-1].End = to
+	segs[len(segs)-1].End = to.In(loc)
 	return segs
 }
 
