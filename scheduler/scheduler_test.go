@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -231,7 +232,7 @@ func TestHorizonExtends(t *testing.T) {
 	}
 }
 
-func TestRunFiresOnRealTimer(t *testing.T) {
+func TestRunStopsOnCancelAndApplyAnnouncesAtOnce(t *testing.T) {
 	// A schedule that changes state every minute, driven by the real clock.
 	doc := `{"rules":[{"id":"r","name":"r","isOpen":true,"dateRRule":"FREQ=DAILY"}],
 	 "schedules":[{"name":"S","timeZone":"UTC","rules":["r"]}]}`
@@ -241,7 +242,7 @@ func TestRunFiresOnRealTimer(t *testing.T) {
 	if !s.Ready() {
 		t.Fatal("not ready after Apply")
 	}
-	ctx, cancel := contextWithCancel()
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	// Manual close through a new version is announced without waiting.

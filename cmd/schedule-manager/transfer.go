@@ -87,6 +87,18 @@ func (f *targetFlags) open(ctx context.Context) (configTarget, error) {
 	}
 }
 
+// with opens the target for one minute at most, runs fn and closes it.
+func (f *targetFlags) with(ctx context.Context, fn func(context.Context, configTarget) error) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	t, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	return fn(ctx, t)
+}
+
 type storeTarget struct {
 	nc  *nats.Conn
 	srv *server.Server
@@ -180,23 +192,18 @@ service's data dir (--data-dir). Every replica serves it within a second.`,
 			if _, err := engine.Load(data); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
-			defer cancel()
-			t, err := f.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer t.close()
-			_, current, err := t.get(ctx)
-			if err != nil {
-				return fmt.Errorf("read current version: %w", err)
-			}
-			v, err := t.put(ctx, data, current, message)
-			if err != nil {
-				return fmt.Errorf("import: %w", err)
-			}
-			fmt.Fprintf(c.stdout, "imported %s as version %d (was %d)\n", args[0], v, current)
-			return nil
+			return f.with(cmd.Context(), func(ctx context.Context, t configTarget) error {
+				_, current, err := t.get(ctx)
+				if err != nil {
+					return fmt.Errorf("read current version: %w", err)
+				}
+				v, err := t.put(ctx, data, current, message)
+				if err != nil {
+					return fmt.Errorf("import: %w", err)
+				}
+				fmt.Fprintf(c.stdout, "imported %s as version %d (was %d)\n", args[0], v, current)
+				return nil
+			})
 		},
 	}
 	f.add(cmd)
@@ -217,14 +224,12 @@ service's data dir (--data-dir). The output loads in Twilio's plugin as is.`,
   schedule-manager export --data-dir ./data -o config.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
-			defer cancel()
-			t, err := f.open(ctx)
-			if err != nil {
+			var data []byte
+			var v uint64
+			err := f.with(cmd.Context(), func(ctx context.Context, t configTarget) (err error) {
+				data, v, err = t.get(ctx)
 				return err
-			}
-			defer t.close()
-			data, v, err := t.get(ctx)
+			})
 			if err != nil {
 				return fmt.Errorf("export: %w", err)
 			}

@@ -1,7 +1,0 @@
-package scheduler
-
-import "context"
-
-func contextWithCancel() (context.Context, context.CancelFunc) {
-	return context.WithCancel(context.Background())
-}
