@@ -114,7 +114,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p principal)
 
 // admin wraps h: security headers, then authentication, then the role
 // check (write handlers need RoleAdmin).
-func (s *server) admin(write bool, h handlerFunc) http.Handler {
+func (s *Server) admin(write bool, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setJSONHeaders(w.Header())
 		p, ok := s.auth.authenticate(r)

@@ -43,7 +43,7 @@ type checkFailure struct {
 // serveCheck answers Twilio's check-schedule contract:
 // GET /check-schedule?name=&simulate= and POST with a JSON, form or
 // multipart body.
-func (s *server) serveCheck(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveCheck(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if outcome := s.check(w, r); outcome != "" {
 		s.metrics.check(outcome, time.Since(start))
@@ -52,7 +52,7 @@ func (s *server) serveCheck(w http.ResponseWriter, r *http.Request) {
 
 // check handles the request and returns its outcome for the metrics ("" for
 // a CORS preflight, which is not a check).
-func (s *server) check(w http.ResponseWriter, r *http.Request) string {
+func (s *Server) check(w http.ResponseWriter, r *http.Request) string {
 	h := w.Header()
 	s.cors.apply(h, r)
 	switch r.Method {
@@ -206,7 +206,7 @@ type checkBody struct {
 
 // bodyParams reads the parameters of a POST body: JSON (by content type, or
 // a body starting with '{'), multipart form, or URL-encoded form.
-func (s *server) bodyParams(w http.ResponseWriter, r *http.Request) (checkParams, error) {
+func (s *Server) bodyParams(w http.ResponseWriter, r *http.Request) (checkParams, error) {
 	var p checkParams
 	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
 	mt = strings.TrimSpace(mt)

@@ -49,7 +49,7 @@ const maxMessageRunes = 1000
 // presenceTimeout bounds the replica listing of GET /api/v1/config.
 const presenceTimeout = 2 * time.Second
 
-func (s *server) getConfig(w http.ResponseWriter, r *http.Request, _ principal) {
+func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, _ principal) {
 	ctx, cancel := s.ctx(r)
 	defer cancel()
 	e, err := s.store.Get(ctx)
@@ -73,7 +73,7 @@ func (s *server) getConfig(w http.ResponseWriter, r *http.Request, _ principal) 
 // deployed reports whether every live replica serves version latest (or a
 // newer one). Without presence information (no Presence, or no replica
 // announced) it compares this replica's served version.
-func (s *server) deployed(ctx context.Context, latest uint64) (bool, uint64, []replicaView) {
+func (s *Server) deployed(ctx context.Context, latest uint64) (bool, uint64, []replicaView) {
 	_, served := s.status.Config()
 	views := []replicaView{}
 	if s.presence != nil {
@@ -109,7 +109,7 @@ type versionAnswer struct {
 	Version uint64 `json:"version"`
 }
 
-func (s *server) putConfig(w http.ResponseWriter, r *http.Request, p principal) {
+func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) {
 	body, err := readBody(w, r, s.maxBody)
 	if err != nil {
 		s.rejectBody(w, err)
@@ -153,7 +153,7 @@ func (s *server) putConfig(w http.ResponseWriter, r *http.Request, p principal) 
 
 // rejectBody answers a body that could not be read (too large, or a broken
 // connection) and counts it as a failed write.
-func (s *server) rejectBody(w http.ResponseWriter, err error) {
+func (s *Server) rejectBody(w http.ResponseWriter, err error) {
 	var tl errBodyTooLarge
 	if errors.As(err, &tl) {
 		s.metrics.write(writeTooLarge)
@@ -202,7 +202,7 @@ type conflictAnswer struct {
 }
 
 // putFailed answers a failed Store.Put and counts it.
-func (s *server) putFailed(w http.ResponseWriter, err error) {
+func (s *Server) putFailed(w http.ResponseWriter, err error) {
 	var ce *store.ConflictError
 	switch {
 	case errors.As(err, &ce):
@@ -229,7 +229,7 @@ func writeConflictError(w http.ResponseWriter, current uint64) {
 }
 
 // internal logs err and answers 500 without exposing details.
-func (s *server) internal(w http.ResponseWriter, what string, err error) {
+func (s *Server) internal(w http.ResponseWriter, what string, err error) {
 	if errors.Is(err, context.DeadlineExceeded) {
 		s.log.Warn("api: store timeout", "op", what, "err", err)
 		writeErrorf(w, http.StatusServiceUnavailable, "could not %s: the config store did not answer in time; retry", what)

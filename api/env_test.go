@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,7 +16,6 @@ import (
 
 	"github.com/schedule-manager/schedule-manager/api"
 	"github.com/schedule-manager/schedule-manager/engine"
-	"github.com/schedule-manager/schedule-manager/internal/natstest"
 	"github.com/schedule-manager/schedule-manager/scheduler"
 	"github.com/schedule-manager/schedule-manager/store"
 )
@@ -81,38 +79,28 @@ type envOptions struct {
 	deps    func(*api.Deps)
 }
 
-// env is one service instance wired from real parts: an in-process
-// nats-server with JetStream, the JetStream store, a scheduler on a fixed
-// clock fed by a watch on the store (as the application does), and the
-// handler behind a loopback HTTP server.
+// env is one service instance: the in-memory store (the JetStream store
+// passes the same contract suite; app and e2e tests run the API on it), a
+// scheduler on a fixed clock fed by a watch on the store (as the
+// application does), and the handler behind a loopback HTTP server.
 type env struct {
 	t        testing.TB
 	url      string
-	handler  http.Handler
-	store    *store.JetStream
-	presence *store.Presence
+	handler  *api.Server
+	store    *store.Memory
+	presence *store.MemoryPresence
 	sched    *scheduler.Scheduler
 	reg      *prometheus.Registry
 	client   *http.Client
 	seeded   uint64
 }
 
-var prefixSeq atomic.Int64
-
 func newEnv(tb testing.TB, eo envOptions) *env {
 	tb.Helper()
-	_, js := natstest.Connect(tb, natstest.Server(tb).ClientURL())
 	ctx := tb.Context()
-	sopts := store.Options{Prefix: fmt.Sprintf("t%d", prefixSeq.Add(1)), Logger: quietLog, MaxDocumentBytes: 64 << 20}
-	st, err := store.NewJetStream(ctx, js, sopts)
-	if err != nil {
-		tb.Fatalf("store: %v", err)
-	}
-	pr, err := store.NewPresence(ctx, js, sopts)
-	if err != nil {
-		tb.Fatalf("presence: %v", err)
-	}
+	st := store.NewMemory(64 << 20)
 	clock := func() time.Time { return testNow }
+	pr := store.NewMemoryPresence(0, clock)
 	sched := scheduler.New(scheduler.Options{Now: clock, Logger: quietLog})
 	e := &env{t: tb, store: st, presence: pr, sched: sched, reg: prometheus.NewRegistry()}
 	if !eo.noWatch {

@@ -31,7 +31,7 @@ type historyAnswer struct {
 	Versions []versionView `json:"versions"`
 }
 
-func (s *server) listHistory(w http.ResponseWriter, r *http.Request, _ principal) {
+func (s *Server) listHistory(w http.ResponseWriter, r *http.Request, _ principal) {
 	limit := defaultHistoryLimit
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -69,7 +69,7 @@ func parseVersion(w http.ResponseWriter, s string) (uint64, bool) {
 	return v, true
 }
 
-func (s *server) getVersion(w http.ResponseWriter, r *http.Request, _ principal) {
+func (s *Server) getVersion(w http.ResponseWriter, r *http.Request, _ principal) {
 	v, ok := parseVersion(w, r.PathValue("version"))
 	if !ok {
 		return
@@ -111,7 +111,7 @@ type rollbackAnswer struct {
 }
 
 // rollback writes the document of an old version as a new version.
-func (s *server) rollback(w http.ResponseWriter, r *http.Request, p principal) {
+func (s *Server) rollback(w http.ResponseWriter, r *http.Request, p principal) {
 	body, err := readBody(w, r, s.maxBody)
 	if err != nil {
 		s.rejectBody(w, err)

@@ -43,7 +43,7 @@ var errUnknownSchedule = errors.New("unknown schedule")
 // is retried on the newest version when another write wins the race, so
 // concurrent closes of different schedules all land, and nothing else in
 // the document is touched.
-func (s *server) manualCloseHandler(closed bool) handlerFunc {
+func (s *Server) manualCloseHandler(closed bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p principal) {
 		name := r.PathValue("name")
 		body, err := readBody(w, r, s.maxBody)
@@ -100,7 +100,7 @@ func (e errStoredInvalid) Error() string {
 }
 
 // casFailed answers a failed casEdit and counts it.
-func (s *server) casFailed(w http.ResponseWriter, err error) {
+func (s *Server) casFailed(w http.ResponseWriter, err error) {
 	var inv errStoredInvalid
 	if errors.As(err, &inv) {
 		s.metrics.write(writeInvalid)
@@ -114,7 +114,7 @@ func (s *server) casFailed(w http.ResponseWriter, err error) {
 // with compare-and-swap, retrying on a newer version when another write
 // wins. edit returns changed false to write nothing. The result is
 // validated before it is written.
-func (s *server) casEdit(ctx context.Context, edit func([]byte) ([]byte, bool, error), meta store.Meta) (uint64, bool, error) {
+func (s *Server) casEdit(ctx context.Context, edit func([]byte) ([]byte, bool, error), meta store.Meta) (uint64, bool, error) {
 	var lastErr error
 	for attempt := 0; attempt < maxCASAttempts; attempt++ {
 		if attempt > 0 {

@@ -45,7 +45,7 @@ func notReady(w http.ResponseWriter) {
 	writeError(w, http.StatusServiceUnavailable, "no configuration loaded yet; retry shortly")
 }
 
-func (s *server) listSchedules(w http.ResponseWriter, _ *http.Request, _ principal) {
+func (s *Server) listSchedules(w http.ResponseWriter, _ *http.Request, _ principal) {
 	if !s.status.Ready() {
 		notReady(w)
 		return
@@ -66,7 +66,7 @@ func (s *server) listSchedules(w http.ResponseWriter, _ *http.Request, _ princip
 
 // lookup finds the schedule named by the {name} path segment, answering
 // 503 or 404 itself when it cannot.
-func (s *server) lookup(w http.ResponseWriter, r *http.Request) (scheduler.Current, bool) {
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (scheduler.Current, bool) {
 	if !s.status.Ready() {
 		notReady(w)
 		return scheduler.Current{}, false
@@ -79,7 +79,7 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request) (scheduler.Curre
 	return cur, ok
 }
 
-func (s *server) getSchedule(w http.ResponseWriter, r *http.Request, _ principal) {
+func (s *Server) getSchedule(w http.ResponseWriter, r *http.Request, _ principal) {
 	cur, ok := s.lookup(w, r)
 	if !ok {
 		return
@@ -102,7 +102,7 @@ type timelineAnswer struct {
 	To   time.Time `json:"to"`
 }
 
-func (s *server) getTimeline(w http.ResponseWriter, r *http.Request, _ principal) {
+func (s *Server) getTimeline(w http.ResponseWriter, r *http.Request, _ principal) {
 	cur, ok := s.lookup(w, r)
 	if !ok {
 		return

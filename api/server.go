@@ -52,6 +52,14 @@ var (
 	_ ReplicaLister = (*store.Presence)(nil)
 )
 
+// Health reports what degrades the service without stopping it from
+// answering check-schedule (NATS unreachable, a lagging config watch).
+// *app.App implements it.
+type Health interface {
+	// Degraded lists the current problems; empty means healthy.
+	Degraded() []string
+}
+
 // Deps are the components the handler uses.
 type Deps struct {
 	// Status serves check-schedule and the schedule views. Required.
@@ -61,6 +69,18 @@ type Deps struct {
 	// Presence tells whether every replica serves the latest version.
 	// Optional: without it only this replica's version is compared.
 	Presence ReplicaLister
+	// Events serves GET /api/v1/events. Optional: without it the route
+	// answers 404 (events disabled).
+	Events EventFeed
+	// Webhooks serves /api/v1/webhooks and /api/v1/deadletters. Optional:
+	// without it those routes answer 404 (webhooks disabled).
+	Webhooks Webhooks
+	// Health adds degradations to GET /healthz. Optional.
+	Health Health
+	// Metrics serves GET /metrics (promhttp). Optional.
+	Metrics http.Handler
+	// UI serves the admin web UI at / and /assets/. Optional.
+	UI http.Handler
 	// Registerer receives the API's metrics. Optional.
 	Registerer prometheus.Registerer
 	// Logger receives errors and recovered panics. Optional.
@@ -90,70 +110,66 @@ type Options struct {
 	// nil means true (Twilio Studio calls it without credentials); point it
 	// at false to require a viewer or admin token.
 	PublicCheck *bool
-	// Routes are further admin endpoints (events, webhooks) served with the
-	// same authentication, role check and JSON errors.
-	Routes []Route
-}
-
-// Route is an extra admin endpoint. Pattern is a ServeMux pattern such as
-// "GET /api/v1/events"; Write routes need an admin token, others a viewer.
-type Route struct {
-	Pattern string
-	Write   bool
-	Handler http.Handler
+	// SSEHeartbeat is the interval of keep-alive comments on event streams
+	// (default DefaultSSEHeartbeat).
+	SSEHeartbeat time.Duration
+	// SSEMaxClients bounds concurrent event streams (default
+	// DefaultSSEMaxClients); beyond it a new stream is answered 503.
+	SSEMaxClients int
 }
 
 // DefaultMaxBodyBytes is the default Options.MaxBodyBytes.
 const DefaultMaxBodyBytes = 4 << 20
 
-type callerKey struct{}
-
-// Caller returns the name of the token that authenticated an extra Route's
-// request ("" outside one), for recording who changed what.
-func Caller(r *http.Request) string {
-	name, _ := r.Context().Value(callerKey{}).(string)
-	return name
-}
-
 // checkPath is Twilio's function path, kept so existing flows keep working.
 const checkPath = "/check-schedule"
 
-type server struct {
-	status      StatusSource
-	store       ConfigStore
-	presence    ReplicaLister
-	log         *slog.Logger
-	now         func() time.Time
-	auth        *authenticator
-	cors        cors
-	metrics     *metrics
-	mux         *http.ServeMux
-	failClosed  bool
-	publicCheck bool
-	maxBody     int64
+// Server is the HTTP handler of the whole service: check-schedule, the
+// admin API, health, metrics and the UI. Every route is registered in
+// routes.
+type Server struct {
+	status       StatusSource
+	store        ConfigStore
+	presence     ReplicaLister
+	feed         EventFeed
+	webhooks     Webhooks
+	health       Health
+	log          *slog.Logger
+	now          func() time.Time
+	auth         *authenticator
+	cors         cors
+	metrics      *metrics
+	mux          *http.ServeMux
+	sse          *sseSlots
+	sseHeartbeat time.Duration
+	failClosed   bool
+	publicCheck  bool
+	maxBody      int64
 }
 
-// New returns the HTTP handler of the check-schedule endpoint and the admin
-// API under /api/v1. Every response, errors included, is JSON.
-func New(deps Deps, opts Options) (http.Handler, error) {
+// New returns the HTTP handler of the service. Every response of the API,
+// errors included, is JSON.
+func New(deps Deps, opts Options) (*Server, error) {
 	if deps.Status == nil {
 		return nil, errors.New("api: Deps.Status is required")
 	}
 	if deps.Store == nil {
 		return nil, errors.New("api: Deps.Store is required")
 	}
-	if p, ok := deps.Presence.(*store.Presence); ok && p == nil {
-		deps.Presence = nil // a typed nil would be called and panic
-	}
-	s := &server{
-		status:      deps.Status,
-		store:       deps.Store,
-		presence:    deps.Presence,
-		log:         deps.Logger,
-		now:         deps.Now,
-		failClosed:  opts.FailClosed,
-		publicCheck: opts.PublicCheck == nil || *opts.PublicCheck,
-		maxBody:     opts.MaxBodyBytes,
+	s := &Server{
+		status:       deps.Status,
+		store:        deps.Store,
+		presence:     deps.Presence,
+		feed:         deps.Events,
+		webhooks:     deps.Webhooks,
+		health:       deps.Health,
+		log:          deps.Logger,
+		now:          deps.Now,
+		failClosed:   opts.FailClosed,
+		publicCheck:  opts.PublicCheck == nil || *opts.PublicCheck,
+		maxBody:      opts.MaxBodyBytes,
+		sse:          newSSESlots(opts.SSEMaxClients),
+		sseHeartbeat: opts.SSEHeartbeat,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -163,6 +179,9 @@ func New(deps Deps, opts Options) (http.Handler, error) {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.sseHeartbeat <= 0 {
+		s.sseHeartbeat = DefaultSSEHeartbeat
 	}
 	var err error
 	if s.auth, err = newAuthenticator(opts.Tokens); err != nil {
@@ -174,19 +193,13 @@ func New(deps Deps, opts Options) (http.Handler, error) {
 	if s.metrics, err = newMetrics(deps.Registerer); err != nil {
 		return nil, fmt.Errorf("api: register metrics: %w", err)
 	}
-	s.routes()
-	for _, rt := range opts.Routes {
-		h := rt.Handler
-		s.mux.Handle(rt.Pattern, s.admin(rt.Write, func(w http.ResponseWriter, r *http.Request, p principal) {
-			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, p.name)))
-		}))
-	}
+	s.routes(deps.Metrics, deps.UI)
 	return s, nil
 }
 
-// routes registers the admin API. check-schedule is dispatched before the
-// mux (see ServeHTTP) because it is the hot path.
-func (s *server) routes() {
+// routes registers every route but check-schedule, which is dispatched
+// before the mux (see ServeHTTP) because it is the hot path.
+func (s *Server) routes(metricsHandler, ui http.Handler) {
 	m := http.NewServeMux()
 	m.Handle("GET /api/v1/whoami", s.admin(false, s.whoami))
 	m.Handle("GET /api/v1/config", s.admin(false, s.getConfig))
@@ -199,15 +212,32 @@ func (s *server) routes() {
 	m.Handle("GET /api/v1/history", s.admin(false, s.listHistory))
 	m.Handle("GET /api/v1/history/{version}", s.admin(false, s.getVersion))
 	m.Handle("POST /api/v1/rollback", s.admin(true, s.rollback))
+	m.Handle("GET /api/v1/events", s.admin(false, s.events))
+	m.Handle("GET /api/v1/webhooks", s.admin(false, s.listWebhooks))
+	m.Handle("POST /api/v1/webhooks", s.admin(true, s.createWebhook))
+	m.Handle("GET /api/v1/webhooks/{id}", s.admin(false, s.getWebhook))
+	m.Handle("DELETE /api/v1/webhooks/{id}", s.admin(true, s.deleteWebhook))
+	m.Handle("GET /api/v1/webhooks/{id}/deadletters", s.admin(false, s.listDeadLetters))
+	m.Handle("POST /api/v1/webhooks/{id}/deadletters/redeliver", s.admin(true, s.redeliverAll))
+	m.Handle("POST /api/v1/webhooks/{id}/deadletters/{seq}/redeliver", s.admin(true, s.redeliverOne))
+	m.Handle("DELETE /api/v1/webhooks/{id}/deadletters/{seq}", s.admin(true, s.discardDeadLetter))
+	m.Handle("GET /api/v1/deadletters", s.admin(false, s.listDeadLetters))
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /readyz", s.readyz)
+	if metricsHandler != nil {
+		m.Handle("GET /metrics", metricsHandler)
+	}
+	if ui != nil {
+		m.Handle("GET /{$}", ui)
+		m.Handle("GET /assets/", ui)
+	}
 	s.mux = m
 }
 
 // ServeHTTP dispatches a request. Unknown routes and methods get JSON 404
 // and 405 answers instead of the mux's plain text, and a panic becomes a
 // JSON 500.
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.recoverPanic(w, r)
 	if r.URL.Path == checkPath {
 		s.serveCheck(w, r)
@@ -249,7 +279,7 @@ func (c *captureWriter) WriteHeader(code int)        { c.code = code }
 
 // recoverPanic turns a handler panic into a logged JSON 500. An
 // http.ErrAbortHandler panic is passed on: it asks net/http to abort.
-func (s *server) recoverPanic(w http.ResponseWriter, r *http.Request) {
+func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	v := recover()
 	if v == nil {
 		return
@@ -266,11 +296,25 @@ func (s *server) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusInternalServerError, "internal error; the server log has the details")
 }
 
-func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+// healthz is the liveness probe: 200 while the process serves HTTP. It
+// lists degradations (NATS unreachable, ...) that readiness ignores,
+// because check-schedule keeps answering from the cache through them.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	var problems []string
+	if s.health != nil {
+		problems = s.health.Degraded()
+	}
+	if len(problems) == 0 {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "degraded", "problems": problems})
 }
 
-func (s *server) readyz(w http.ResponseWriter, _ *http.Request) {
+// readyz is the one readiness probe: 200 when this replica answers
+// check-schedule correctly, that is when a config is applied. A replica
+// that lost NATS keeps serving its cache and stays ready (see healthz).
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	if !s.status.Ready() {
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "not ready: no configuration loaded yet")
@@ -296,12 +340,12 @@ func truncate(s string, n int) string {
 // NATS connection cannot hold a request forever.
 const contextTimeout = 10 * time.Second
 
-func (s *server) ctx(r *http.Request) (context.Context, context.CancelFunc) {
+func (s *Server) ctx(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), contextTimeout)
 }
 
 // whoami tells a client (the UI) which token it holds and what it may do.
-func (s *server) whoami(w http.ResponseWriter, _ *http.Request, p principal) {
+func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p principal) {
 	writeJSON(w, http.StatusOK, struct {
 		Name     string `json:"name"`
 		Role     string `json:"role"`

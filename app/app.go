@@ -41,6 +41,7 @@ type App struct {
 	registry  *prometheus.Registry
 	metrics   *appMetrics
 	cron      *cron.Cron
+	api       *api.Server
 	events    *events             // nil when events are disabled
 	webhooks  *webhook.Dispatcher // nil when webhooks are disabled
 	cancel    context.CancelFunc
@@ -107,20 +108,26 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 	a.sched = scheduler.New(scheduler.Options{Horizon: o.Horizon, Logger: o.Logger, OnTransition: a.onTransition})
 	a.registry.MustRegister(a.sched)
 
-	eventRoutes, err := a.startEvents(runCtx, js)
-	if err != nil {
+	if err := a.startEvents(runCtx, js); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
-	webhookRoutes, err := a.startWebhooks(runCtx, js)
-	if err != nil {
+	if err := a.startWebhooks(runCtx, js); err != nil {
 		return nil, fmt.Errorf("webhooks: %w", err)
 	}
-	handler, err := api.New(api.Deps{
-		Status: a.sched, Store: a.store, Presence: a.presence,
+	deps := api.Deps{
+		Status: a.sched, Store: a.store, Presence: a.presence, Health: a,
+		Metrics:    promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
+		UI:         web.Handler(),
 		Registerer: a.registry, Logger: o.Logger, Now: time.Now,
-	}, api.Options{Tokens: tokens, FailClosed: o.FailClosed, CORSOrigins: o.CORSOrigins, MaxBodyBytes: o.MaxBodyBytes,
-		Routes: append(eventRoutes, webhookRoutes...)})
-	if err != nil {
+	}
+	if a.events != nil {
+		deps.Events = a.events.reader
+	}
+	if a.webhooks != nil {
+		deps.Webhooks = a.webhooks
+	}
+	if a.api, err = api.New(deps, api.Options{Tokens: tokens, FailClosed: o.FailClosed, CORSOrigins: o.CORSOrigins,
+		MaxBodyBytes: o.MaxBodyBytes, SSEHeartbeat: o.Events.SSEHeartbeat, SSEMaxClients: o.Events.SSEMaxClients}); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 
@@ -146,31 +153,12 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 	a.wg.Add(2)
 	go func() { defer a.wg.Done(); _ = a.sched.Run(runCtx) }()
 	go a.heartbeat(runCtx)
-	if o.ReconcileSpec != "off" {
-		a.cron = cron.New(cron.WithChain(cron.Recover(cronLogger{o.Logger})))
-		if _, err := a.cron.AddFunc(o.ReconcileSpec, func() {
-			if n := a.sched.Reconcile(); n > 0 {
-				a.log.Warn("reconcile repaired schedules", "repairs", n)
-			}
-		}); err != nil {
-			return nil, fmt.Errorf("reconcile-spec: %w", err)
-		}
-		a.cron.Start()
+	if err := a.startCron(); err != nil {
+		return nil, err
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
-	})
-	mux.HandleFunc("GET /readyz", a.readyz)
-	ui := web.Handler()
-	mux.Handle("GET /{$}", ui)
-	mux.Handle("GET /assets/", ui)
-	mux.Handle("/", handler)
 	a.http = &http.Server{
-		Handler:           mux,
+		Handler:           a.api,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -178,7 +166,7 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
-	a.http.RegisterOnShutdown(a.closeEventStreams)
+	a.http.RegisterOnShutdown(a.api.Close) // ends event streams
 	if a.listener, err = net.Listen("tcp", o.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("http-addr: %w", err)
 	}
@@ -329,28 +317,35 @@ func (a *App) heartbeat(ctx context.Context) {
 	}
 }
 
-func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	problem := ""
-	switch {
-	case !a.nc.IsConnected():
-		problem = "not connected to NATS"
-	case !a.sched.Ready():
-		problem = "no config applied yet"
-	default:
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if _, err := a.store.Get(ctx); err != nil {
-			problem = "config store unreachable: " + err.Error()
+// Degraded lists what degrades this replica without stopping it from
+// answering check-schedule (GET /healthz).
+func (a *App) Degraded() []string {
+	var out []string
+	if !a.nc.IsConnected() {
+		out = append(out, "not connected to NATS: serving the cached config; config writes fail")
+	}
+	return out
+}
+
+// startCron starts the periodic jobs: reconcile and status snapshots.
+func (a *App) startCron() error {
+	a.cron = cron.New(cron.WithChain(cron.Recover(cronLogger{a.log})))
+	if spec := a.opts.ReconcileSpec; spec != "off" {
+		if _, err := a.cron.AddFunc(spec, func() {
+			if n := a.sched.Reconcile(); n > 0 {
+				a.log.Warn("reconcile repaired schedules", "repairs", n)
+			}
+		}); err != nil {
+			return fmt.Errorf("reconcile-spec: %w", err)
 		}
 	}
-	if problem != "" {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(w, "{\"status\":\"unavailable\",\"error\":%q}\n", problem)
-		return
+	if a.events != nil && a.events.snapshot != nil {
+		if _, err := a.cron.AddFunc(a.opts.Events.SnapshotSpec, a.publishSnapshot); err != nil {
+			return fmt.Errorf("events: snapshot-spec: %w", err)
+		}
 	}
-	_, v := a.sched.Config()
-	fmt.Fprintf(w, "{\"status\":\"ready\",\"version\":%d}\n", v)
+	a.cron.Start()
+	return nil
 }
 
 // onTransition runs under the scheduler's lock, once per change (10,000 at

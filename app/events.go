@@ -9,9 +9,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/robfig/cron/v3"
 
-	"github.com/schedule-manager/schedule-manager/api"
-	"github.com/schedule-manager/schedule-manager/publisher"
-	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
+	"github.com/schedule-manager/schedule-manager/event"
+	"github.com/schedule-manager/schedule-manager/publisher/stream"
 	"github.com/schedule-manager/schedule-manager/scheduler"
 )
 
@@ -50,7 +49,7 @@ func (e EventOptions) validate() error {
 	if e.QueueSize < 0 || e.SSEMaxClients < 0 {
 		errs = append(errs, errors.New("events: queue size and SSE clients must not be negative"))
 	}
-	if err := (natspub.StreamOptions{MaxAge: e.MaxAge, Replicas: e.Replicas, Duplicates: e.Duplicates}).Validate(); err != nil {
+	if err := (stream.StreamOptions{MaxAge: e.MaxAge, Replicas: e.Replicas, Duplicates: e.Duplicates}).Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("events: %w", err))
 	}
 	if s := e.SnapshotSpec; s != "" && s != "off" {
@@ -64,65 +63,113 @@ func (e EventOptions) validate() error {
 // events is the running event machinery of an App.
 type events struct {
 	source   string
-	pub      *natspub.Publisher
-	sse      *natspub.SSEHandler
-	snapshot *natspub.Snapshotter
+	pub      *stream.Publisher
+	reader   *stream.Reader
+	snapshot *stream.Snapshotter // nil when snapshots are off
 }
 
-// startEvents prepares event publishing and returns the admin routes it
-// serves. Called before the scheduler runs.
-func (a *App) startEvents(ctx context.Context, js jetstream.JetStream) ([]api.Route, error) {
+// startEvents prepares event publishing. Called before the scheduler runs.
+func (a *App) startEvents(ctx context.Context, js jetstream.JetStream) error {
 	o := a.opts.Events
 	if o.Disabled {
-		return nil, nil
+		return nil
 	}
 	replicas := o.Replicas
 	if replicas == 0 {
 		replicas = max(a.opts.StoreReplicas, 1)
 	}
-	sopts := natspub.StreamOptions{MaxAge: o.MaxAge, Replicas: replicas, Duplicates: o.Duplicates}
+	sopts := stream.StreamOptions{MaxAge: o.MaxAge, Replicas: replicas, Duplicates: o.Duplicates}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := natspub.EnsureStream(sctx, js, sopts); err != nil {
-		return nil, err
+	if _, err := stream.EnsureStream(sctx, js, sopts); err != nil {
+		return err
 	}
-	pub, err := natspub.New(js.Conn(), natspub.Options{QueueSize: o.QueueSize, Registerer: a.registry, Logger: a.log,
-		LateAfter: max(sopts.Duplicates, natspub.DefaultDuplicates) / 2})
+	pub, err := stream.New(js.Conn(), stream.Options{QueueSize: o.QueueSize, Registerer: a.registry, Logger: a.log,
+		LateAfter: max(sopts.Duplicates, stream.DefaultDuplicates) / 2})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ev := &events{source: o.Source, pub: pub,
-		sse: natspub.NewSSEHandler(js, natspub.SSEOptions{Heartbeat: o.SSEHeartbeat, MaxClients: o.SSEMaxClients, Logger: a.log})}
+	ev := &events{source: o.Source, pub: pub, reader: stream.NewReader(js, "")}
 	if ev.source == "" {
-		ev.source = publisher.DefaultSource
+		ev.source = event.DefaultSource
 	}
 	if s := o.SnapshotSpec; s != "" && s != "off" {
-		ev.snapshot = natspub.NewSnapshotter(js.Conn(), a.sched, natspub.SnapshotOptions{Source: ev.source,
-			Replica: a.opts.ReplicaID, Logger: a.log})
-		if err := ev.snapshot.Start(s); err != nil {
-			_ = pub.Close(ctx)
-			return nil, err
-		}
+		ev.snapshot = stream.NewSnapshotter(js.Conn(), stream.StatusFunc(a.statuses),
+			stream.SnapshotOptions{Source: ev.source, Replica: a.opts.ReplicaID})
 	}
 	a.events = ev
-	return []api.Route{{Pattern: "GET /api/v1/events", Handler: ev.sse}}, nil
+	return nil
 }
 
-// publishEvent is called by the scheduler for every transition, under its
-// lock: it must only enqueue.
+// publishSnapshot sends one status snapshot (the cron job of
+// Events.SnapshotSpec).
+func (a *App) publishSnapshot() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if n, err := a.events.snapshot.Publish(ctx); err != nil {
+		a.log.Warn("status snapshot failed", "parts_sent", n, "err", err)
+	}
+}
+
+// statuses is the current status of every schedule, for snapshots.
+func (a *App) statuses() ([]event.ScheduleStatus, uint64) {
+	_, version := a.sched.Config()
+	all := a.sched.All()
+	out := make([]event.ScheduleStatus, len(all))
+	for i, c := range all {
+		out[i] = statusOf(c)
+	}
+	return out, version
+}
+
+// statusOf converts a cached scheduler answer.
+func statusOf(c scheduler.Current) event.ScheduleStatus {
+	s := event.ScheduleStatus{IsOpen: c.Status.IsOpen, ClosedReason: c.Status.ClosedReason, Holiday: c.Status.Holiday,
+		Rule: ruleOf(c.Status.RuleID, c.Status.RuleName)}
+	if c.Schedule != nil {
+		s.Schedule, s.TimeZone = c.Schedule.Name(), c.Schedule.Location().String()
+	}
+	if c.HasNext {
+		s.NextTransition = &event.Transition{At: c.Next.At.UTC(), IsOpen: c.Next.Status.IsOpen, ClosedReason: c.Next.Status.ClosedReason}
+	}
+	return s
+}
+
+func ruleOf(id, name string) *event.Rule {
+	if id == "" && name == "" {
+		return nil
+	}
+	return &event.Rule{ID: id, Name: name}
+}
+
+// EventOf is the CloudEvent announcing a scheduler transition. source is
+// the CloudEvents source ("" means event.DefaultSource).
+func EventOf(source string, ev scheduler.Event) event.Event {
+	d := event.Data{
+		Schedule:      ev.Schedule,
+		TimeZone:      ev.TimeZone,
+		IsOpen:        ev.Status.IsOpen,
+		ClosedReason:  ev.Status.ClosedReason,
+		At:            ev.At,
+		Previous:      event.State{IsOpen: ev.Previous.IsOpen, ClosedReason: ev.Previous.ClosedReason},
+		Rule:          ruleOf(ev.Status.RuleID, ev.Status.RuleName),
+		Holiday:       ev.Status.Holiday,
+		ConfigVersion: ev.ConfigVersion,
+		Cause:         ev.Cause,
+	}
+	if ev.HasNext {
+		d.NextTransition = &event.Transition{At: ev.Next.At, IsOpen: ev.Next.Status.IsOpen, ClosedReason: ev.Next.Status.ClosedReason}
+	}
+	return event.New(source, d)
+}
+
+// publishEvent is called by the scheduler for every transition: it must
+// only enqueue.
 func (a *App) publishEvent(ev scheduler.Event) {
 	if a.events == nil {
 		return
 	}
-	a.events.pub.Enqueue(publisher.New(a.events.source, ev))
-}
-
-// closeEventStreams ends the open SSE streams; registered with the HTTP
-// server's shutdown, which would otherwise wait for them.
-func (a *App) closeEventStreams() {
-	if a.events != nil {
-		a.events.sse.Close()
-	}
+	a.events.pub.Enqueue(EventOf(a.events.source, ev))
 }
 
 // stopEvents flushes pending events; called on shutdown before NATS closes.
@@ -130,10 +177,6 @@ func (a *App) stopEvents(ctx context.Context) {
 	if a.events == nil {
 		return
 	}
-	if a.events.snapshot != nil {
-		a.events.snapshot.Stop()
-	}
-	a.events.sse.Close()
 	if err := a.events.pub.Close(ctx); err != nil {
 		a.log.Error("transition events not all published before shutdown", "err", err)
 	}

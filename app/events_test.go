@@ -13,8 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/schedule-manager/schedule-manager/publisher"
-	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
+	"github.com/schedule-manager/schedule-manager/event"
 )
 
 // openEvents opens GET /api/v1/events and returns a channel of data lines.
@@ -49,7 +48,7 @@ func TestManualCloseIsPublishedAndStreamed(t *testing.T) {
 	lines, _ := openEvents(t, a, "?since=0")
 	v := putManualClose(t, a, "Support")
 
-	var ev publisher.Event
+	var ev event.Event
 	select {
 	case d := <-lines:
 		if err := json.Unmarshal([]byte(d), &ev); err != nil {
@@ -58,8 +57,8 @@ func TestManualCloseIsPublishedAndStreamed(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no event on /api/v1/events within 10s")
 	}
-	if ev.Type != publisher.TypeClosed || ev.Subject != "Support" || ev.Data.ClosedReason != "manual" ||
-		ev.Data.Cause != "config" || ev.Data.ConfigVersion != v || ev.Source != publisher.DefaultSource {
+	if ev.Type != event.TypeClosed || ev.Subject != "Support" || ev.Data.ClosedReason != "manual" ||
+		ev.Data.Cause != "config" || ev.Data.ConfigVersion != v || ev.Source != event.DefaultSource {
 		t.Errorf("event %+v", ev)
 	}
 
@@ -71,11 +70,11 @@ func TestManualCloseIsPublishedAndStreamed(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := js.Stream(ctx, natspub.DefaultStreamName)
+	st, err := js.Stream(ctx, event.StreamName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := st.GetLastMsgForSubject(ctx, publisher.EventSubject("Support", false))
+	msg, err := st.GetLastMsgForSubject(ctx, event.EventSubject("Support", false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +123,7 @@ func TestSnapshotPublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	sub, err := nc.SubscribeSync(publisher.SnapshotSubject)
+	sub, err := nc.SubscribeSync(event.SnapshotSubject)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,11 +131,11 @@ func TestSnapshotPublished(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var snap publisher.Snapshot
+	var snap event.Snapshot
 	if err := json.Unmarshal(m.Data, &snap); err != nil {
 		t.Fatal(err)
 	}
-	if snap.Type != publisher.TypeSnapshot || len(snap.Data.Schedules) != 4 || snap.Data.Parts != 1 || snap.Data.ConfigVersion != 1 {
+	if snap.Type != event.TypeSnapshot || len(snap.Data.Schedules) != 4 || snap.Data.Parts != 1 || snap.Data.ConfigVersion != 1 {
 		t.Errorf("snapshot %+v", snap)
 	}
 }

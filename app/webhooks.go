@@ -7,8 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/schedule-manager/schedule-manager/api"
-	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
+	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/publisher/webhook"
 )
 
@@ -41,7 +40,7 @@ type WebhookOptions struct {
 func (w WebhookOptions) options() webhook.Options {
 	return webhook.Options{
 		Endpoints:        w.Endpoints,
-		Stream:           natspub.DefaultStreamName,
+		Stream:           event.StreamName,
 		MaxDeliver:       w.MaxDeliver,
 		AttemptTimeout:   w.AttemptTimeout,
 		BackoffBase:      w.BackoffBase,
@@ -63,33 +62,28 @@ func (w WebhookOptions) validate() error {
 	return w.options().Validate()
 }
 
-// startWebhooks starts delivery consumers and returns the admin routes for
-// endpoints and dead letters. Called after startEvents.
-func (a *App) startWebhooks(ctx context.Context, js jetstream.JetStream) ([]api.Route, error) {
+// startWebhooks starts delivery consumers. Called after startEvents.
+func (a *App) startWebhooks(ctx context.Context, js jetstream.JetStream) error {
 	w := a.opts.Webhooks
 	if w.Disabled {
-		return nil, nil
+		return nil
 	}
 	if err := w.validate(); err != nil {
-		return nil, err
+		return err
 	}
 	o := w.options()
 	if o.Replicas == 0 {
 		o.Replicas = max(a.opts.StoreReplicas, 1)
 	}
-	o.Registerer, o.Logger, o.Caller = a.registry, a.log, api.Caller
+	o.Registerer, o.Logger = a.registry, a.log
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	d, err := webhook.Start(sctx, js, o)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a.webhooks = d
-	var routes []api.Route
-	for _, rt := range d.Routes() {
-		routes = append(routes, api.Route{Pattern: rt.Pattern, Write: rt.Write, Handler: rt.Handler})
-	}
-	return routes, nil
+	return nil
 }
 
 // stopWebhooks stops delivery; called on shutdown before NATS closes.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/api"
-	"github.com/schedule-manager/schedule-manager/publisher"
+	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/publisher/webhook"
 )
 
@@ -25,19 +25,19 @@ type hookReceiver struct {
 	t   *testing.T
 	srv *httptest.Server
 	mu  sync.Mutex
-	got []publisher.Event
+	got []event.Event
 }
 
 func newHookReceiver(t *testing.T) *hookReceiver {
 	h := &hookReceiver{t: t}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := webhook.Verify(hookSecret, r.Header, body, time.Now(), 0); err != nil {
+		if err := event.Verify(hookSecret, r.Header, body, time.Now(), 0); err != nil {
 			t.Errorf("receiver: %v", err)
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		var ev publisher.Event
+		var ev event.Event
 		if err := json.Unmarshal(body, &ev); err != nil || r.Header.Get("webhook-id") != ev.ID {
 			t.Errorf("receiver: body %s, webhook-id %q: %v", body, r.Header.Get("webhook-id"), err)
 		}
@@ -49,10 +49,10 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 	return h
 }
 
-func (h *hookReceiver) events() []publisher.Event {
+func (h *hookReceiver) events() []event.Event {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]publisher.Event(nil), h.got...)
+	return append([]event.Event(nil), h.got...)
 }
 
 func webhookOptions(t *testing.T, dir, url string) Options {
@@ -76,8 +76,8 @@ func TestManualCloseReachesWebhookOnce(t *testing.T) {
 
 	putManualClose(t, a, "Support")
 	putManualClose(t, a, "Ops 24x7") // filtered out by schedule
-	manual := func() []publisher.Event {
-		var out []publisher.Event
+	manual := func() []event.Event {
+		var out []event.Event
 		for _, ev := range h.events() {
 			if ev.Data.ClosedReason == "manual" {
 				out = append(out, ev)
@@ -94,7 +94,7 @@ func TestManualCloseReachesWebhookOnce(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("received %d manual-close events, want exactly 1: %+v", len(got), got)
 	}
-	if ev := got[0]; ev.Subject != "Support" || ev.Type != publisher.TypeClosed || ev.Data.IsOpen {
+	if ev := got[0]; ev.Subject != "Support" || ev.Type != event.TypeClosed || ev.Data.IsOpen {
 		t.Errorf("event %+v", ev)
 	}
 	for _, ev := range h.events() {

@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-
-	"github.com/schedule-manager/schedule-manager/checkresult"
 )
 
 // Meta describes who made a config version and why.
@@ -68,19 +66,12 @@ type Schedule struct {
 	ManualClose bool     `json:"manualClose"`
 	Rules       []string `json:"rules"` // rule ids in priority order
 	// Status is the check-schedule answer for now.
-	Status checkresult.Response `json:"status"`
+	Status CheckResult `json:"status"`
 	// Version is the config version the answer comes from.
 	Version uint64 `json:"version"`
 }
 
-// Timeline is a schedule's timeline over [From, To).
-type Timeline struct {
-	checkresult.Timeline
-	From time.Time `json:"from"`
-	To   time.Time `json:"to"`
-}
-
-// ManualResult is the answer to Close and Open.
+// ManualResult is the answer to CloseSchedule and OpenSchedule.
 type ManualResult struct {
 	// Version is the config version now in force (the new one when
 	// Changed).
@@ -191,22 +182,19 @@ func (c *Client) Timeline(ctx context.Context, name, from, to string) (*Timeline
 	if err := c.do(ctx, r, &out); err != nil {
 		return nil, err
 	}
-	timelineInZone(&out.Timeline)
-	if loc := location(out.TimeZone); loc != nil {
-		out.From, out.To = out.From.In(loc), out.To.In(loc)
-	}
+	timelineInZone(&out)
 	return &out, nil
 }
 
-// Close closes schedule name manually (manualClose: true) in the latest
-// config; message is recorded in the history ("" for a default). Closing a
-// closed schedule writes nothing (Changed false).
-func (c *Client) Close(ctx context.Context, name, message string) (ManualResult, error) {
+// CloseSchedule closes schedule name manually (manualClose: true) in the
+// latest config; message is recorded in the history ("" for a default).
+// Closing a closed schedule writes nothing (Changed false).
+func (c *Client) CloseSchedule(ctx context.Context, name, message string) (ManualResult, error) {
 	return c.manual(ctx, name, "close", message)
 }
 
-// Open lifts the manual close of schedule name.
-func (c *Client) Open(ctx context.Context, name, message string) (ManualResult, error) {
+// OpenSchedule lifts the manual close of schedule name.
+func (c *Client) OpenSchedule(ctx context.Context, name, message string) (ManualResult, error) {
 	return c.manual(ctx, name, "open", message)
 }
 

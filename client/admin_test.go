@@ -189,7 +189,7 @@ func TestAdmin(t *testing.T) {
 			}
 		}},
 		{"Close", func(t *testing.T) {
-			r, err := admin.Close(ctx, "Ops 24x7", "storm")
+			r, err := admin.CloseSchedule(ctx, "Ops 24x7", "storm")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,23 +212,23 @@ func TestAdmin(t *testing.T) {
 			}
 		}},
 		{"Close again changes nothing", func(t *testing.T) {
-			r, err := admin.Close(ctx, "Ops 24x7", "")
+			r, err := admin.CloseSchedule(ctx, "Ops 24x7", "")
 			if err != nil || r.Changed || r.Version != 3 {
 				t.Fatalf("Close = %+v, %v", r, err)
 			}
 		}},
 		{"Open", func(t *testing.T) {
-			r, err := admin.Open(ctx, "Ops 24x7", "")
+			r, err := admin.OpenSchedule(ctx, "Ops 24x7", "")
 			if err != nil || !r.Changed || r.Version != 4 || r.ManualClose {
 				t.Fatalf("Open = %+v, %v", r, err)
 			}
 		}},
 		{"Close unknown", func(t *testing.T) {
-			_, err := admin.Close(ctx, "Nope", "")
+			_, err := admin.CloseSchedule(ctx, "Nope", "")
 			wantAPIError(t, err, client.ErrNotFound, 404, "POST /api/v1/schedules/Nope/close: 404 Not Found")
 		}},
 		{"Close as viewer", func(t *testing.T) {
-			_, err := viewer.Close(ctx, "Support", "")
+			_, err := viewer.CloseSchedule(ctx, "Support", "")
 			wantAPIError(t, err, client.ErrForbidden, 403, "cannot change the config")
 		}},
 		{"History", func(t *testing.T) {

@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"sync"
 	"time"
-
-	"github.com/schedule-manager/schedule-manager/checkresult"
 )
 
 // checkPath is the Twilio-compatible endpoint.
@@ -17,7 +15,7 @@ const checkPath = "/check-schedule"
 // its cached status, manual closes included). An unknown schedule is an
 // *Error matching ErrNotFound (the service's fail-open answer is not
 // returned as a result).
-func (c *Client) Check(ctx context.Context, name string) (checkresult.Response, error) {
+func (c *Client) Check(ctx context.Context, name string) (CheckResult, error) {
 	return c.check(ctx, url.Values{"name": {name}})
 }
 
@@ -26,20 +24,20 @@ func (c *Client) Check(ctx context.Context, name string) (checkresult.Response, 
 // in the schedule's zone), "2026-07-03T15:00:00Z" or "…-05:00" (an
 // absolute instant), "2026-07-03" (local midnight). An unparseable time is
 // an *Error matching ErrBadRequest.
-func (c *Client) Simulate(ctx context.Context, name, at string) (checkresult.Response, error) {
+func (c *Client) Simulate(ctx context.Context, name, at string) (CheckResult, error) {
 	return c.check(ctx, url.Values{"name": {name}, "simulate": {at}})
 }
 
 // CheckAt asks whether schedule name is open at instant t (Simulate with t
 // as RFC 3339).
-func (c *Client) CheckAt(ctx context.Context, name string, t time.Time) (checkresult.Response, error) {
+func (c *Client) CheckAt(ctx context.Context, name string, t time.Time) (CheckResult, error) {
 	return c.Simulate(ctx, name, t.Format(time.RFC3339Nano))
 }
 
-func (c *Client) check(ctx context.Context, q url.Values) (checkresult.Response, error) {
-	var r checkresult.Response
+func (c *Client) check(ctx context.Context, q url.Values) (CheckResult, error) {
+	var r CheckResult
 	if err := c.do(ctx, request{method: http.MethodGet, path: checkPath, query: q}, &r); err != nil {
-		return checkresult.Response{}, err
+		return CheckResult{}, err
 	}
 	inScheduleZone(&r)
 	return r, nil
@@ -48,7 +46,7 @@ func (c *Client) check(ctx context.Context, q url.Values) (checkresult.Response,
 // inScheduleZone moves the times of r into the schedule's zone (decoded
 // JSON has only a fixed offset), so they print with the zone's
 // abbreviation ("CST"). The instants do not change.
-func inScheduleZone(r *checkresult.Response) {
+func inScheduleZone(r *CheckResult) {
 	loc := location(r.TimeZone)
 	if loc == nil {
 		return
@@ -59,11 +57,12 @@ func inScheduleZone(r *checkresult.Response) {
 	}
 }
 
-func timelineInZone(tl *checkresult.Timeline) {
+func timelineInZone(tl *Timeline) {
 	loc := location(tl.TimeZone)
 	if loc == nil {
 		return
 	}
+	tl.From, tl.To = tl.From.In(loc), tl.To.In(loc)
 	for i := range tl.Segments {
 		tl.Segments[i].Start = tl.Segments[i].Start.In(loc)
 		tl.Segments[i].End = tl.Segments[i].End.In(loc)

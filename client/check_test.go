@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/schedule-manager/schedule-manager/checkresult"
 	"github.com/schedule-manager/schedule-manager/client"
 )
 
@@ -30,31 +29,31 @@ func TestCheck(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		call   func() (checkresult.Response, error)
+		call   func() (client.CheckResult, error)
 		want   want
 		errIs  error  // the call fails with this
 		status int    // and this status
 		errHas string // and this in the message
 	}{
-		{name: "simulate holiday", call: func() (checkresult.Response, error) { return anon.Simulate(ctx, "Support", "2027-11-25T10:00") },
+		{name: "simulate holiday", call: func() (client.CheckResult, error) { return anon.Simulate(ctx, "Support", "2027-11-25T10:00") },
 			want: want{false, "holiday", "Support", "America/Chicago", "2027-11-25T10:00:00-06:00", "us-holidays", "Thanksgiving Day", "2027-11-26T00:00:00-06:00"}},
-		{name: "simulate lunch, name with a space", call: func() (checkresult.Response, error) { return anon.Simulate(ctx, "London Sales", "2026-03-02T12:30") },
+		{name: "simulate lunch, name with a space", call: func() (client.CheckResult, error) { return anon.Simulate(ctx, "London Sales", "2026-03-02T12:30") },
 			want: want{false, "lunch", "London Sales", "Europe/London", "2026-03-02T12:30:00Z", "lunch", "", "2026-03-02T13:00:00Z"}},
-		{name: "simulate absolute instant", call: func() (checkresult.Response, error) { return anon.Simulate(ctx, "Night Desk", "2026-03-03T04:00:00Z") },
+		{name: "simulate absolute instant", call: func() (client.CheckResult, error) { return anon.Simulate(ctx, "Night Desk", "2026-03-03T04:00:00Z") },
 			want: want{true, "", "Night Desk", "America/New_York", "2026-03-02T23:00:00-05:00", "weeknights-22-06", "", "2026-03-03T06:00:00-05:00"}},
-		{name: "CheckAt", call: func() (checkresult.Response, error) {
+		{name: "CheckAt", call: func() (client.CheckResult, error) {
 			return anon.CheckAt(ctx, "Support", time.Date(2026, 7, 3, 10, 0, 0, 0, chicago))
 		}, want: want{false, "holiday", "Support", "America/Chicago", "2026-07-03T10:00:00-05:00", "us-holidays", "Independence Day (observed)", "2026-07-05T00:00:00-05:00"}},
-		{name: "any token is fine on the public endpoint", call: func() (checkresult.Response, error) {
+		{name: "any token is fine on the public endpoint", call: func() (client.CheckResult, error) {
 			return svc.client(t, "not-a-token").Simulate(ctx, "Support", "2027-11-25T10:00")
 		}, want: want{false, "holiday", "Support", "America/Chicago", "2027-11-25T10:00:00-06:00", "us-holidays", "Thanksgiving Day", "2027-11-26T00:00:00-06:00"}},
-		{name: "unknown schedule", call: func() (checkresult.Response, error) { return anon.Check(ctx, "Suport") },
+		{name: "unknown schedule", call: func() (client.CheckResult, error) { return anon.Check(ctx, "Suport") },
 			errIs: client.ErrNotFound, status: 404, errHas: `GET /check-schedule: 404 Not Found: unknown schedule "Suport"`},
-		{name: "unknown schedule with query characters", call: func() (checkresult.Response, error) { return anon.Simulate(ctx, "a&simulate=x#b", "2026-07-01") },
+		{name: "unknown schedule with query characters", call: func() (client.CheckResult, error) { return anon.Simulate(ctx, "a&simulate=x#b", "2026-07-01") },
 			errIs: client.ErrNotFound, status: 404, errHas: `unknown schedule "a&simulate=x#b"`},
-		{name: "bad simulate", call: func() (checkresult.Response, error) { return anon.Simulate(ctx, "Support", "tomorrow") },
+		{name: "bad simulate", call: func() (client.CheckResult, error) { return anon.Simulate(ctx, "Support", "tomorrow") },
 			errIs: client.ErrBadRequest, status: 400, errHas: "simulate: "},
-		{name: "no name", call: func() (checkresult.Response, error) { return anon.Check(ctx, "") },
+		{name: "no name", call: func() (client.CheckResult, error) { return anon.Check(ctx, "") },
 			errIs: client.ErrBadRequest, status: 400, errHas: "missing schedule name"},
 	}
 	for _, tt := range tests {

@@ -30,8 +30,8 @@
 //	}
 //
 //	// Close a schedule now, reopen it later.
-//	_, err = c.Close(ctx, "Support", "fire drill")
-//	_, err = c.Open(ctx, "Support", "")
+//	_, err = c.CloseSchedule(ctx, "Support", "fire drill")
+//	_, err = c.OpenSchedule(ctx, "Support", "")
 //
 //	// Follow the transitions; reconnects resume after the last event.
 //	events, errc := c.SubscribeSSE(ctx, client.SSEOptions{Schedule: "Support"})

@@ -18,19 +18,18 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/schedule-manager/schedule-manager/publisher"
-	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
+	"github.com/schedule-manager/schedule-manager/event"
 )
 
 // Event is a transition event received from the service: the CloudEvent
-// (publisher.Event: ID, Type, Time, Data.Schedule, Data.IsOpen, ...;
+// (event.Event: ID, Type, Time, Data.Schedule, Data.IsOpen, ...;
 // NATSSubject() is the subject it was published on) with its place in the
 // events stream.
 type Event struct {
 	// Sequence is the event's sequence number in the events stream (the
 	// SSE id). Event.LastEventID resumes after this event.
 	Sequence uint64 `json:"sequence"`
-	publisher.Event
+	event.Event
 }
 
 // LastEventID is the resume point after ev: the LastEventID of SSEOptions
@@ -308,8 +307,8 @@ type NATSFilter struct {
 	// Schedules limits the events to these schedules (none: every
 	// schedule).
 	Schedules []string
-	// Kinds limits the events to publisher.KindOpened or
-	// publisher.KindClosed (none: both).
+	// Kinds limits the events to event.KindOpened or
+	// event.KindClosed (none: both).
 	Kinds []string
 	// LastEventID is where to start, as for SSE: "" for new events only,
 	// "0" for every event the stream keeps, or an Event.LastEventID to
@@ -319,15 +318,15 @@ type NATSFilter struct {
 	Stream string
 }
 
-// Subjects returns the subject filters of f: publisher.SubjectAll, or one
-// subject per schedule and kind (publisher.EventSubject,
-// publisher.ScheduleFilter), or schedmgr.events.*.<kind>.
+// Subjects returns the subject filters of f: event.SubjectAll, or one
+// subject per schedule and kind (event.EventSubject,
+// event.ScheduleFilter), or schedmgr.events.*.<kind>.
 func (f NATSFilter) Subjects() ([]string, error) {
 	var kinds []string
 	seen := map[string]bool{}
 	for _, k := range f.Kinds {
-		if k != publisher.KindOpened && k != publisher.KindClosed {
-			return nil, fmt.Errorf("client: kind %q is neither %q nor %q", k, publisher.KindOpened, publisher.KindClosed)
+		if k != event.KindOpened && k != event.KindClosed {
+			return nil, fmt.Errorf("client: kind %q is neither %q nor %q", k, event.KindOpened, event.KindClosed)
 		}
 		if !seen[k] {
 			seen[k] = true
@@ -346,19 +345,19 @@ func (f NATSFilter) Subjects() ([]string, error) {
 	}
 	switch {
 	case len(f.Schedules) == 0 && len(kinds) == 0:
-		add(publisher.SubjectAll)
+		add(event.SubjectAll)
 	case len(f.Schedules) == 0:
 		for _, k := range kinds {
-			add(publisher.SubjectPrefix + ".*." + k)
+			add(event.SubjectPrefix + ".*." + k)
 		}
 	default:
 		for _, name := range f.Schedules {
 			if len(kinds) == 0 {
-				add(publisher.ScheduleFilter(name))
+				add(event.ScheduleFilter(name))
 				continue
 			}
 			for _, k := range kinds {
-				add(publisher.EventSubject(name, k == publisher.KindOpened))
+				add(event.EventSubject(name, k == event.KindOpened))
 			}
 		}
 	}
@@ -405,7 +404,7 @@ func runNATS(ctx context.Context, nc *nats.Conn, f NATSFilter, events chan<- Eve
 	}
 	stream := f.Stream
 	if stream == "" {
-		stream = natspub.DefaultStreamName
+		stream = event.StreamName
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {

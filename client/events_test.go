@@ -16,7 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/schedule-manager/schedule-manager/client"
-	"github.com/schedule-manager/schedule-manager/publisher"
+	"github.com/schedule-manager/schedule-manager/event"
 )
 
 // next returns the next event, failing the test on an error, a closed
@@ -42,8 +42,8 @@ func next(t *testing.T, events <-chan client.Event, errc <-chan error, what stri
 // checkManualClose checks the event of a manual close of schedule.
 func checkManualClose(t *testing.T, ev client.Event, schedule string) {
 	t.Helper()
-	if ev.Type != publisher.TypeClosed || ev.Data.Schedule != schedule || ev.Data.IsOpen || ev.Data.ClosedReason != "manual" ||
-		ev.Data.Cause != "config" || ev.Sequence == 0 || ev.NATSSubject() != publisher.EventSubject(schedule, false) || ev.SpecVersion != "1.0" || ev.ID == "" {
+	if ev.Type != event.TypeClosed || ev.Data.Schedule != schedule || ev.Data.IsOpen || ev.Data.ClosedReason != "manual" ||
+		ev.Data.Cause != "config" || ev.Sequence == 0 || ev.NATSSubject() != event.EventSubject(schedule, false) || ev.SpecVersion != "1.0" || ev.ID == "" {
 		t.Errorf("event %+v", ev)
 	}
 }
@@ -57,10 +57,10 @@ func TestSubscribeSSE(t *testing.T) {
 	// From the start of the stream ("0"), so nothing is missed however
 	// long the connection takes; only "Ops 24x7".
 	events, errc := viewer.SubscribeSSE(ctx, client.SSEOptions{Schedule: "Ops 24x7", LastEventID: "0"})
-	if _, err := admin.Close(ctx, "Night Desk", "first, filtered out"); err != nil {
+	if _, err := admin.CloseSchedule(ctx, "Night Desk", "first, filtered out"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.Close(ctx, "Ops 24x7", "storm"); err != nil {
+	if _, err := admin.CloseSchedule(ctx, "Ops 24x7", "storm"); err != nil {
 		t.Fatal(err)
 	}
 	closed := next(t, events, errc, "the close of Ops 24x7")
@@ -84,11 +84,11 @@ func TestSubscribeSSE(t *testing.T) {
 
 	// Resume after it, every schedule: the reopening.
 	after, afterErr := viewer.SubscribeSSE(ctx, client.SSEOptions{LastEventID: closed.LastEventID()})
-	if _, err := admin.Open(ctx, "Ops 24x7", ""); err != nil {
+	if _, err := admin.OpenSchedule(ctx, "Ops 24x7", ""); err != nil {
 		t.Fatal(err)
 	}
 	opened := next(t, after, afterErr, "the reopening")
-	if opened.Type != publisher.TypeOpened || opened.Data.Schedule != "Ops 24x7" || !opened.Data.IsOpen ||
+	if opened.Type != event.TypeOpened || opened.Data.Schedule != "Ops 24x7" || !opened.Data.IsOpen ||
 		opened.Sequence <= closed.Sequence || opened.Data.Previous.ClosedReason != "manual" {
 		t.Errorf("event %+v", opened)
 	}
@@ -126,12 +126,12 @@ func TestSubscribeNATS(t *testing.T) {
 	}
 	defer nc.Close()
 
-	closes, errc := client.SubscribeNATS(ctx, nc, client.NATSFilter{Schedules: []string{"Ops 24x7"}, Kinds: []string{publisher.KindClosed}, LastEventID: "0"})
+	closes, errc := client.SubscribeNATS(ctx, nc, client.NATSFilter{Schedules: []string{"Ops 24x7"}, Kinds: []string{event.KindClosed}, LastEventID: "0"})
 	for _, step := range []func() (client.ManualResult, error){
-		func() (client.ManualResult, error) { return admin.Close(ctx, "Night Desk", "") },
-		func() (client.ManualResult, error) { return admin.Close(ctx, "Ops 24x7", "") },
-		func() (client.ManualResult, error) { return admin.Open(ctx, "Ops 24x7", "") },
-		func() (client.ManualResult, error) { return admin.Close(ctx, "Ops 24x7", "again") },
+		func() (client.ManualResult, error) { return admin.CloseSchedule(ctx, "Night Desk", "") },
+		func() (client.ManualResult, error) { return admin.CloseSchedule(ctx, "Ops 24x7", "") },
+		func() (client.ManualResult, error) { return admin.OpenSchedule(ctx, "Ops 24x7", "") },
+		func() (client.ManualResult, error) { return admin.CloseSchedule(ctx, "Ops 24x7", "again") },
 	} {
 		if _, err := step(); err != nil {
 			t.Fatal(err)
@@ -152,7 +152,7 @@ func TestSubscribeNATS(t *testing.T) {
 	for len(got) < 2 {
 		ev := next(t, all, allErr, "every event")
 		if ev.Data.Schedule == "Ops 24x7" || ev.Data.Schedule == "Night Desk" {
-			got = append(got, ev.Data.Schedule+" "+publisher.KindOf(ev.NATSSubject()))
+			got = append(got, ev.Data.Schedule+" "+event.KindOf(ev.NATSSubject()))
 		}
 	}
 	if want := []string{"Ops 24x7 opened", "Ops 24x7 closed"}; !reflect.DeepEqual(got, want) {
@@ -238,12 +238,12 @@ func streamHeaders(w http.ResponseWriter) {
 
 // sseEvent renders one event as the service does.
 func sseEvent(seq int, schedule string, open bool) string {
-	typ := publisher.TypeClosed
+	typ := event.TypeClosed
 	if open {
-		typ = publisher.TypeOpened
+		typ = event.TypeOpened
 	}
-	b, _ := json.Marshal(publisher.Event{SpecVersion: "1.0", ID: fmt.Sprint("id-", seq), Type: typ, Subject: schedule,
-		Data: publisher.Data{Schedule: schedule, IsOpen: open}})
+	b, _ := json.Marshal(event.Event{SpecVersion: "1.0", ID: fmt.Sprint("id-", seq), Type: typ, Subject: schedule,
+		Data: event.Data{Schedule: schedule, IsOpen: open}})
 	return fmt.Sprintf("id: %d\nevent: %s\ndata: %s\n\n", seq, typ, b)
 }
 
@@ -268,7 +268,7 @@ func TestSSEReconnect(t *testing.T) {
 		// 3: one event with its data split over lines, then silence.
 		func(w http.ResponseWriter, r *http.Request, send func(string)) {
 			streamHeaders(w)
-			send("id: 7\nevent: " + publisher.TypeClosed + "\ndata: {\"specversion\":\"1.0\",\"id\":\"id-7\",\ndata: \"data\":{\"schedule\":\"B\"}}\n\n")
+			send("id: 7\nevent: " + event.TypeClosed + "\ndata: {\"specversion\":\"1.0\",\"id\":\"id-7\",\ndata: \"data\":{\"schedule\":\"B\"}}\n\n")
 			<-r.Context().Done()
 		},
 		// 4: the last event, then wait.

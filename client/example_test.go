@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/schedule-manager/schedule-manager/client"
-	"github.com/schedule-manager/schedule-manager/publisher"
+	"github.com/schedule-manager/schedule-manager/event"
 )
 
 func ExampleClient_Check() {
@@ -94,7 +94,7 @@ func ExampleSubscribeNATS() {
 	// Every close of two schedules, from the oldest event the stream keeps.
 	events, errc := client.SubscribeNATS(context.Background(), nc, client.NATSFilter{
 		Schedules:   []string{"Support", "London Sales"},
-		Kinds:       []string{publisher.KindClosed},
+		Kinds:       []string{event.KindClosed},
 		LastEventID: "0",
 	})
 	for ev := range events {

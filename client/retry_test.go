@@ -86,7 +86,7 @@ func TestRetries(t *testing.T) {
 		_, err := c.PutConfig(ctx, []byte(`{}`), 1, "")
 		return err
 	}
-	closeSchedule := func(ctx context.Context, c *client.Client) error { _, err := c.Close(ctx, "S", ""); return err }
+	closeSchedule := func(ctx context.Context, c *client.Client) error { _, err := c.CloseSchedule(ctx, "S", ""); return err }
 
 	tests := []struct {
 		name       string

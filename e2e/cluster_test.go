@@ -17,9 +17,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
-	"github.com/schedule-manager/schedule-manager/publisher"
-	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
 )
 
 const adminToken = "e2e-admin-token-0123456789"
@@ -100,11 +99,11 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 }
 
 // storedEvents reads every event in the stream, in stream order.
-func storedEvents(t *testing.T, js jetstream.JetStream) []publisher.Event {
+func storedEvents(t *testing.T, js jetstream.JetStream) []event.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	st, err := js.Stream(ctx, natspub.DefaultStreamName)
+	st, err := js.Stream(ctx, event.StreamName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +111,7 @@ func storedEvents(t *testing.T, js jetstream.JetStream) []publisher.Event {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []publisher.Event
+	var out []event.Event
 	if info.State.Msgs == 0 {
 		return nil
 	}
@@ -127,7 +126,7 @@ func storedEvents(t *testing.T, js jetstream.JetStream) []publisher.Event {
 		}
 		n := 0
 		for m := range batch.Messages() {
-			var ev publisher.Event
+			var ev event.Event
 			if err := json.Unmarshal(m.Data(), &ev); err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +144,7 @@ func storedEvents(t *testing.T, js jetstream.JetStream) []publisher.Event {
 func streamCount(js jetstream.JetStream) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	st, err := js.Stream(ctx, natspub.DefaultStreamName)
+	st, err := js.Stream(ctx, event.StreamName)
 	if err != nil {
 		return -1
 	}
@@ -176,7 +175,7 @@ func streamInfo(t *testing.T, js jetstream.JetStream) *jetstream.StreamInfo {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	st, err := js.Stream(ctx, natspub.DefaultStreamName)
+	st, err := js.Stream(ctx, event.StreamName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,9 +236,9 @@ func publishMetrics(base string) (map[string]float64, bool) {
 // checkSequence asserts that the stored events are exactly the expected
 // transitions: per schedule, want[name] events alternating closed (manual)
 // and open, starting from open, with distinct ids and growing versions.
-func checkSequence(t *testing.T, evs []publisher.Event, want map[string]int) {
+func checkSequence(t *testing.T, evs []event.Event, want map[string]int) {
 	t.Helper()
-	per := map[string][]publisher.Event{}
+	per := map[string][]event.Event{}
 	ids := map[string]bool{}
 	for _, ev := range evs {
 		if ids[ev.ID] {

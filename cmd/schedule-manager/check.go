@@ -122,15 +122,16 @@ func checkServer(ctx context.Context, base, token, name, at string, hasAt bool) 
 	if err != nil {
 		return checkresult.Response{}, nil, fmt.Errorf("--server: %w", err)
 	}
-	var resp checkresult.Response
+	var cr client.CheckResult
 	if hasAt {
-		resp, err = cl.Simulate(ctx, name, at)
+		cr, err = cl.Simulate(ctx, name, at)
 	} else {
-		resp, err = cl.Check(ctx, name)
+		cr, err = cl.Check(ctx, name)
 	}
 	if err != nil {
-		return resp, nil, serverError(err, base, name)
+		return checkresult.Response{}, nil, serverError(err, base, name)
 	}
+	resp := fromClient(cr)
 	opens := func(r checkresult.Response) (time.Time, bool, error) {
 		t, ok, err := nextOpeningServer(ctx, cl, r)
 		if err != nil {
@@ -139,6 +140,20 @@ func checkServer(ctx context.Context, base, token, name, at string, hasAt bool) 
 		return t, ok, err
 	}
 	return resp, opens, nil
+}
+
+// fromClient is the service's answer as the CLI renders it (the client
+// keeps its own copy of the wire type).
+func fromClient(r client.CheckResult) checkresult.Response {
+	out := checkresult.Response{IsOpen: r.IsOpen, ClosedReason: r.ClosedReason, Schedule: r.Schedule, TimeZone: r.TimeZone,
+		At: r.At, Holiday: r.Holiday, ConfigVersion: r.ConfigVersion}
+	if r.Rule != nil {
+		out.Rule = &checkresult.Rule{ID: r.Rule.ID, Name: r.Rule.Name}
+	}
+	if n := r.NextTransition; n != nil {
+		out.NextTransition = &checkresult.Next{At: n.At, IsOpen: n.IsOpen, ClosedReason: n.ClosedReason}
+	}
+	return out
 }
 
 // serverError words a failed check for the command line: the service's
@@ -179,7 +194,7 @@ func nextOpeningServer(ctx context.Context, cl *client.Client, r checkresult.Res
 		if err != nil {
 			return time.Time{}, false, err
 		}
-		n = next.NextTransition
+		n = fromClient(next).NextTransition
 	}
 	return time.Time{}, false, nil
 }

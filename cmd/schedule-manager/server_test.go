@@ -111,7 +111,7 @@ func TestCheckServer(t *testing.T) {
 		// A manual close is part of the live state, which the file does not
 		// have.
 		cl, _ := client.New(base, client.WithToken(apptest.AdminToken))
-		if _, err := cl.Close(context.Background(), "Ops 24x7", "test"); err != nil {
+		if _, err := cl.CloseSchedule(context.Background(), "Ops 24x7", "test"); err != nil {
 			t.Fatal(err)
 		}
 		want := "closed (manual) at "

@@ -23,24 +23,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/schedule-manager/schedule-manager/publisher/webhook"
+	"github.com/schedule-manager/schedule-manager/event"
 )
 
 // maxBody bounds a delivery; events are a few hundred bytes.
 const maxBody = 1 << 20
-
-// event is the part of the CloudEvent this receiver prints.
-type event struct {
-	ID      string    `json:"id"`
-	Type    string    `json:"type"`
-	Subject string    `json:"subject"` // the schedule
-	Time    time.Time `json:"time"`    // the transition instant
-	Data    struct {
-		IsOpen       bool   `json:"isOpen"`
-		ClosedReason string `json:"closedReason"`
-		Cause        string `json:"cause"`
-	} `json:"data"`
-}
 
 // seen remembers the ids of handled events, forgetting them after a day.
 type seen struct {
@@ -68,7 +55,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:9000", "listen address")
 	flag.Parse()
 	secret := os.Getenv("WEBHOOK_SECRET")
-	if _, err := webhook.ParseSecret(secret); err != nil {
+	if _, err := event.ParseSecret(secret); err != nil {
 		log.Fatalf("WEBHOOK_SECRET: %v", err)
 	}
 	dedupe := &seen{ids: map[string]time.Time{}}
@@ -80,17 +67,17 @@ func main() {
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		if err := webhook.Verify(secret, r.Header, body, time.Now(), webhook.DefaultTolerance); err != nil {
+		if err := event.Verify(secret, r.Header, body, time.Now(), event.DefaultTolerance); err != nil {
 			log.Printf("rejected a delivery: %v", err)
 			http.Error(w, "invalid signature", http.StatusUnauthorized) // 4xx: not retried
 			return
 		}
-		var ev event
+		var ev event.Event
 		if err := json.Unmarshal(body, &ev); err != nil {
 			http.Error(w, "not a CloudEvent", http.StatusBadRequest)
 			return
 		}
-		if !dedupe.first(r.Header.Get(webhook.HeaderID), time.Now()) {
+		if !dedupe.first(r.Header.Get(event.HeaderID), time.Now()) {
 			w.WriteHeader(http.StatusNoContent) // a repeat: acknowledge, do nothing
 			return
 		}

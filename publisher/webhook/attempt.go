@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/schedule-manager/schedule-manager/publisher"
+	"github.com/schedule-manager/schedule-manager/event"
 )
 
 // userAgent identifies deliveries to receivers.
@@ -90,9 +90,9 @@ func (s *sender) send(ctx context.Context, url string, key []byte, id string, bo
 	if err != nil {
 		return result{Err: fmt.Errorf("build request: %w", err)}
 	}
-	req.Header.Set("Content-Type", publisher.ContentType)
+	req.Header.Set("Content-Type", event.ContentType)
 	req.Header.Set("User-Agent", userAgent)
-	setSignatureHeaders(req.Header, key, id, s.now(), body)
+	event.SetSignatureHeaders(req.Header, key, id, s.now(), body)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		r := result{Err: err, Retryable: true, Duration: time.Since(start)}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/schedule-manager/schedule-manager/publisher"
+	"github.com/schedule-manager/schedule-manager/event"
 )
 
 func TestClassify(t *testing.T) {
@@ -110,7 +110,7 @@ func TestSend(t *testing.T) {
 		{name: "connection refused", url: refused, retryable: true, errHas: "refused"},
 	}
 	body := []byte(`{"specversion":"1.0","id":"e1"}`)
-	key, _ := ParseSecret(testSecret)
+	key, _ := event.ParseSecret(testSecret)
 	now := time.Unix(1_800_000_000, 0)
 	s := newSender(nil, 300*time.Millisecond, func() time.Time { return now })
 	for _, tt := range tests {
@@ -119,11 +119,11 @@ func TestSend(t *testing.T) {
 			if tt.handler != nil {
 				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					b, _ := io.ReadAll(r.Body)
-					if r.Method != http.MethodPost || r.Header.Get("Content-Type") != publisher.ContentType ||
-						r.Header.Get(HeaderID) != "e1" || r.Header.Get(HeaderTimestamp) != "1800000000" {
+					if r.Method != http.MethodPost || r.Header.Get("Content-Type") != event.ContentType ||
+						r.Header.Get(event.HeaderID) != "e1" || r.Header.Get(event.HeaderTimestamp) != "1800000000" {
 						t.Errorf("request %s %v", r.Method, r.Header)
 					}
-					if err := Verify(testSecret, r.Header, b, now, 0); err != nil {
+					if err := event.Verify(testSecret, r.Header, b, now, 0); err != nil {
 						t.Errorf("Verify: %v", err)
 					}
 					tt.handler(w, r)

@@ -133,11 +133,11 @@ func (d *deadLetters) list(ctx context.Context, endpoint string, after uint64, l
 	}
 }
 
-// get returns one dead letter of endpoint, or ErrNotFound.
+// get returns one dead letter of endpoint, or ErrNoDeadLetter.
 func (d *deadLetters) get(ctx context.Context, endpoint string, seq uint64) (DeadLetter, error) {
 	raw, err := d.stream.GetMsg(ctx, seq)
 	if errors.Is(err, jetstream.ErrMsgNotFound) || (err == nil && raw.Subject != d.subject(endpoint)) {
-		return DeadLetter{}, fmt.Errorf("%w: endpoint %s has no dead letter %d", ErrNotFound, endpoint, seq)
+		return DeadLetter{}, fmt.Errorf("%w: endpoint %s has no dead letter %d", ErrNoDeadLetter, endpoint, seq)
 	}
 	if err != nil {
 		return DeadLetter{}, fmt.Errorf("read dead letter %d: %w", seq, err)

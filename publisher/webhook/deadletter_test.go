@@ -1,13 +1,9 @@
 package webhook
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
+	"context"
+	"errors"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,46 +13,14 @@ import (
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
 )
 
-// adminServer serves a Dispatcher's routes without authentication.
-func adminServer(t *testing.T, d *Dispatcher) *httptest.Server {
-	mux := http.NewServeMux()
-	for _, rt := range d.Routes() {
-		mux.Handle(rt.Pattern, rt.Handler)
-	}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-// do calls the admin API and decodes the answer into out; it returns the
-// status and the raw body.
-func do(t *testing.T, method, url string, body any, out any) (int, string) {
+// deadLettersOf lists an endpoint's dead letters ("" for everyone's).
+func deadLettersOf(t *testing.T, d *Dispatcher, endpoint string) []DeadLetter {
 	t.Helper()
-	var rd io.Reader
-	if s, ok := body.(string); ok {
-		rd = strings.NewReader(s)
-	} else if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, url, rd)
-	resp, err := http.DefaultClient.Do(req)
+	list, _, err := d.DeadLetters(context.Background(), endpoint, 0, 100)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		t.Fatalf("dead letters of %q: %v", endpoint, err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, url, err, b)
-		}
-	}
-	return resp.StatusCode, string(b)
-}
-
-type deadLetterList struct {
-	DeadLetters []DeadLetter `json:"deadLetters"`
-	Next        string       `json:"next"`
+	return list
 }
 
 // TestFailingReceiverDeadLetters: a receiver answering 500 sees the
@@ -83,14 +47,11 @@ func TestFailingReceiverDeadLetters(t *testing.T) {
 	o.MaxDeliver, o.BackoffBase, o.BackoffMax = maxDeliver, 100*time.Millisecond, 5*time.Second
 	reg := o.Registerer.(*prometheus.Registry)
 	d := startDispatcher(t, js, o)
-	api := adminServer(t, d).URL + "/api/v1"
 
 	bad := publish(t, js, "Support", false, 0) // Support-000
 	next := publish(t, js, "Support", true, 1)
 	eventually(t, 10*time.Second, "the dead letter", func() bool {
-		var l deadLetterList
-		do(t, "GET", api+"/webhooks/crm/deadletters", nil, &l)
-		return len(l.DeadLetters) == 1
+		return len(deadLettersOf(t, d, "crm")) == 1
 	})
 	eventually(t, 5*time.Second, "the next event", func() bool { return len(r.accepted()) == 1 })
 	time.Sleep(300 * time.Millisecond) // no further attempt may come
@@ -116,17 +77,13 @@ func TestFailingReceiverDeadLetters(t *testing.T) {
 		t.Errorf("accepted %v, want the next event %s", got, next)
 	}
 
-	var l deadLetterList
-	do(t, "GET", api+"/webhooks/crm/deadletters", nil, &l)
-	dl := l.DeadLetters[0]
+	dl := deadLettersOf(t, d, "crm")[0]
 	if dl.EventID != bad || dl.Attempts != maxDeliver || dl.LastStatus != 500 || dl.Reason != ReasonExhausted ||
 		dl.Schedule != "Support" || dl.Type != TypeClosed || dl.StreamSeq != 1 || len(dl.Event) == 0 {
 		t.Errorf("dead letter %+v", dl)
 	}
-	var all deadLetterList
-	do(t, "GET", api+"/deadletters", nil, &all)
-	if len(all.DeadLetters) != 1 || all.DeadLetters[0].Seq != dl.Seq {
-		t.Errorf("GET /deadletters = %+v", all)
+	if all := deadLettersOf(t, d, ""); len(all) != 1 || all[0].Seq != dl.Seq {
+		t.Errorf("every endpoint's dead letters = %+v", all)
 	}
 	for name, want := range map[string]float64{
 		"retry":       maxDeliver - 1,
@@ -148,39 +105,37 @@ func TestFailingReceiverDeadLetters(t *testing.T) {
 	}
 
 	// Still failing: the redelivery reports the failure and keeps it.
-	var res redeliverResult
-	if code, body := do(t, "POST", api+"/webhooks/crm/deadletters/"+itoa(dl.Seq)+"/redeliver", nil, &res); code != http.StatusBadGateway || res.Status != 500 || res.Delivered {
-		t.Errorf("redeliver to a failing receiver: %d %s", code, body)
+	ctx := context.Background()
+	if res, err := d.Redeliver(ctx, "crm", dl.Seq, "test"); err != nil || res.Status != 500 || res.Delivered {
+		t.Errorf("redeliver to a failing receiver: %+v, %v", res, err)
 	}
 	failing.Store(0)
-	if code, body := do(t, "POST", api+"/webhooks/crm/deadletters/"+itoa(dl.Seq)+"/redeliver", nil, &res); code != 200 || !res.Delivered || res.EventID != bad {
-		t.Errorf("redeliver: %d %s", code, body)
+	if res, err := d.Redeliver(ctx, "crm", dl.Seq, "test"); err != nil || !res.Delivered || res.EventID != bad {
+		t.Errorf("redeliver: %+v, %v", res, err)
 	}
 	if n := len(r.attempts(bad)); n != maxDeliver+2 || r.attempts(bad)[n-1].Status != 200 {
 		t.Errorf("the receiver saw %d attempts of %s", n, bad)
 	}
-	do(t, "GET", api+"/webhooks/crm/deadletters", nil, &l)
-	if len(l.DeadLetters) != 0 {
+	if l := deadLettersOf(t, d, "crm"); len(l) != 0 {
 		t.Errorf("dead letter still listed after redelivery: %+v", l)
 	}
 	if got := metricValue(t, reg, "schedmgr_webhook_dead_letters", map[string]string{"endpoint": "crm"}); got != 0 {
 		t.Errorf("dead_letters gauge after redelivery = %v", got)
 	}
-	if code, _ := do(t, "POST", api+"/webhooks/crm/deadletters/"+itoa(dl.Seq)+"/redeliver", nil, nil); code != 404 {
-		t.Errorf("second redelivery: %d, want 404", code)
+	if _, err := d.Redeliver(ctx, "crm", dl.Seq, "test"); !errors.Is(err, ErrNoDeadLetter) {
+		t.Errorf("second redelivery: %v, want ErrNoDeadLetter", err)
 	}
 
 	// A permanent rejection is dead-lettered after one attempt.
 	failing.Store(http.StatusGone)
 	failID.Store("Sales-005")
 	publish(t, js, "Sales", false, 5)
+	var l []DeadLetter
 	eventually(t, 5*time.Second, "the rejected event's dead letter", func() bool {
-		do(t, "GET", api+"/webhooks/crm/deadletters", nil, &l)
-		return len(l.DeadLetters) == 1
+		l = deadLettersOf(t, d, "crm")
+		return len(l) == 1
 	})
-	if dl := l.DeadLetters[0]; dl.Reason != ReasonRejected || dl.Attempts != 1 || dl.LastStatus != 410 {
+	if dl := l[0]; dl.Reason != ReasonRejected || dl.Attempts != 1 || dl.LastStatus != 410 {
 		t.Errorf("rejected dead letter %+v", dl)
 	}
 }
-
-func itoa(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -12,14 +12,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schedule-manager/schedule-manager/publisher"
+	"github.com/schedule-manager/schedule-manager/event"
 )
 
 // Event types an endpoint can subscribe to: the last token of the event
 // subject.
 const (
-	TypeOpened = publisher.KindOpened
-	TypeClosed = publisher.KindClosed
+	TypeOpened = event.KindOpened
+	TypeClosed = event.KindClosed
 )
 
 // Where an endpoint was defined.
@@ -62,7 +62,7 @@ type Endpoint struct {
 
 // LogValue keeps the secret out of logs.
 func (e Endpoint) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("id", e.ID), slog.String("url", redactURL(e.URL)))
+	return slog.GroupValue(slog.String("id", e.ID), slog.String("url", RedactURL(e.URL)))
 }
 
 // FieldError is one invalid field of an endpoint.
@@ -85,7 +85,7 @@ func (e Endpoint) Validate() []FieldError {
 	if msg := checkURL(e.URL); msg != "" {
 		add("url", "%s", msg)
 	}
-	if _, err := ParseSecret(e.Secret); err != nil {
+	if _, err := event.ParseSecret(e.Secret); err != nil {
 		add("secret", "%s", secretMessage(err))
 	}
 	if len(e.Schedules) > maxFilterLen {
@@ -106,7 +106,7 @@ func (e Endpoint) Validate() []FieldError {
 
 // secretMessage turns a ParseSecret error into a message for the admin.
 func secretMessage(err error) string {
-	msg, _ := strings.CutPrefix(err.Error(), ErrInvalidSecret.Error()+": ")
+	msg, _ := strings.CutPrefix(err.Error(), event.ErrInvalidSecret.Error()+": ")
 	return msg + ` (a secret is "whsec_" followed by the base64 of 24 to 64 random bytes; omit it to have one generated)`
 }
 
@@ -139,9 +139,9 @@ func checkURL(raw string) string {
 	return ""
 }
 
-// redactURL drops the query string, which may hold a token of the
+// RedactURL drops the query string, which may hold a token of the
 // receiver, from a URL shown in logs and the API.
-func redactURL(raw string) string {
+func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(invalid URL)"
@@ -174,13 +174,13 @@ func (e Endpoint) filterSubjects() []string {
 	if len(e.Schedules) > 0 {
 		tokens = tokens[:0]
 		for _, s := range sortedUnique(e.Schedules) {
-			tokens = append(tokens, publisher.SubjectToken(s))
+			tokens = append(tokens, event.SubjectToken(s))
 		}
 	}
 	out := make([]string, 0, len(tokens)*len(types))
 	for _, tok := range tokens {
 		for _, t := range types {
-			out = append(out, publisher.SubjectPrefix+"."+tok+"."+t)
+			out = append(out, event.SubjectPrefix+"."+tok+"."+t)
 		}
 	}
 	return out
@@ -199,13 +199,13 @@ func (e Endpoint) same(o Endpoint) bool {
 		slices.Equal(e.Schedules, o.Schedules) && slices.Equal(e.Types, o.Types)
 }
 
-// secretHint shows enough of a secret to tell two apart, never the key:
+// SecretHint shows enough of the secret to tell two apart, never the key:
 // the prefix and the last four characters.
-func secretHint(secret string) string {
-	if len(secret) < len(SecretPrefix)+8 {
-		return SecretPrefix + "…"
+func (e Endpoint) SecretHint() string {
+	if len(e.Secret) < len(event.SecretPrefix)+8 {
+		return event.SecretPrefix + "…"
 	}
-	return SecretPrefix + "…" + secret[len(secret)-4:]
+	return event.SecretPrefix + "…" + e.Secret[len(e.Secret)-4:]
 }
 
 // newID returns a random endpoint id "wh_" + 16 hex digits.

@@ -96,7 +96,7 @@ func TestSecretNeverLoggedOrHinted(t *testing.T) {
 	if strings.Contains(b.String(), "MfKQ9r8") || strings.Contains(b.String(), "token=abc") {
 		t.Errorf("log line leaks the secret or the query: %s", b.String())
 	}
-	if h := secretHint(testSecret); h != "whsec_…LaSw" {
-		t.Errorf("secretHint = %q", h)
+	if h := e.SecretHint(); h != "whsec_…LaSw" {
+		t.Errorf("SecretHint = %q", h)
 	}
 }

@@ -21,8 +21,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
-	"github.com/schedule-manager/schedule-manager/publisher"
 )
 
 // testSecret is a fixed valid secret (24 zero bytes would do as well).
@@ -46,7 +46,7 @@ func connect(t *testing.T, srv *server.Server) jetstream.JetStream {
 func eventsStream(t *testing.T, js jetstream.JetStream) {
 	t.Helper()
 	_, err := js.CreateOrUpdateStream(context.Background(), jetstream.StreamConfig{
-		Name: DefaultStream, Subjects: []string{publisher.SubjectAll}, Storage: jetstream.FileStorage,
+		Name: DefaultStream, Subjects: []string{event.SubjectAll}, Storage: jetstream.FileStorage,
 		Duplicates: 2 * time.Minute,
 	})
 	if err != nil {
@@ -61,18 +61,18 @@ var testBase = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 func publish(t *testing.T, js jetstream.JetStream, schedule string, open bool, n int) string {
 	t.Helper()
 	at := testBase.Add(time.Duration(n) * time.Minute)
-	typ := publisher.TypeClosed
+	typ := event.TypeClosed
 	if open {
-		typ = publisher.TypeOpened
+		typ = event.TypeOpened
 	}
-	ev := publisher.Event{SpecVersion: "1.0", ID: fmt.Sprintf("%s-%03d", strings.ReplaceAll(schedule, " ", "_"), n), Source: "test",
+	ev := event.Event{SpecVersion: "1.0", ID: fmt.Sprintf("%s-%03d", strings.ReplaceAll(schedule, " ", "_"), n), Source: "test",
 		Type: typ, Subject: schedule, Time: at, DataContentType: "application/json",
-		Data: publisher.Data{Schedule: schedule, IsOpen: open, At: at}}
+		Data: event.Data{Schedule: schedule, IsOpen: open, At: at}}
 	body, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.Publish(context.Background(), publisher.EventSubject(schedule, open), body, jetstream.WithMsgID(ev.ID)); err != nil {
+	if _, err := js.Publish(context.Background(), event.EventSubject(schedule, open), body, jetstream.WithMsgID(ev.ID)); err != nil {
 		t.Fatalf("publish %s: %v", ev.ID, err)
 	}
 	return ev.ID
@@ -129,7 +129,7 @@ func (r *receiver) URL() string { return r.srv.URL + "/hook" }
 
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
-	if err := Verify(r.secret.Load().(string), req.Header, body, time.Now(), 0); err != nil || req.Header.Get("Content-Type") != publisher.ContentType {
+	if err := event.Verify(r.secret.Load().(string), req.Header, body, time.Now(), 0); err != nil || req.Header.Get("Content-Type") != event.ContentType {
 		r.mu.Lock()
 		r.bad++
 		r.mu.Unlock()
@@ -137,10 +137,10 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	var ev publisher.Event
+	var ev event.Event
 	_ = json.Unmarshal(body, &ev)
-	d := delivery{ID: req.Header.Get(HeaderID), Schedule: ev.Subject, Minute: int(ev.Time.Sub(testBase) / time.Minute),
-		Type: publisher.KindOf(publisher.EventSubject(ev.Subject, ev.Data.IsOpen)), At: time.Now(), Status: http.StatusOK}
+	d := delivery{ID: req.Header.Get(event.HeaderID), Schedule: ev.Subject, Minute: int(ev.Time.Sub(testBase) / time.Minute),
+		Type: event.KindOf(event.EventSubject(ev.Subject, ev.Data.IsOpen)), At: time.Now(), Status: http.StatusOK}
 	if d.ID != ev.ID {
 		r.t.Errorf("webhook-id %q is not the event id %q", d.ID, ev.ID)
 	}

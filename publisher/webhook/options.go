@@ -67,9 +67,6 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of webhook-timestamp (default time.Now).
 	Now func() time.Time
-	// Caller names who made an admin API request (api.Caller), recorded
-	// as an endpoint's creator.
-	Caller func(*http.Request) string
 }
 
 func (o Options) withDefaults() Options {
@@ -106,9 +103,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.Caller == nil {
-		o.Caller = func(*http.Request) string { return "" }
 	}
 	return o
 }

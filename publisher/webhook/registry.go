@@ -14,6 +14,9 @@ import (
 var (
 	ErrNotFound = errors.New("webhook: no such endpoint")
 	ErrExists   = errors.New("webhook: an endpoint with this id exists")
+	// ErrNoDeadLetter: the endpoint has no dead letter of that sequence
+	// (redelivered or discarded already).
+	ErrNoDeadLetter = errors.New("webhook: no such dead letter")
 )
 
 // registry keeps the endpoints created through the admin API in a KV

@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/schedule-manager/schedule-manager/publisher"
+	"github.com/schedule-manager/schedule-manager/event"
 )
 
 // consumerPrefix starts the durable consumer name of every endpoint.
@@ -22,8 +22,8 @@ const consumerPrefix = "schedmgr_webhook_"
 // ConsumerName is the durable consumer delivering to endpoint id.
 func ConsumerName(id string) string { return consumerPrefix + id }
 
-// event is what delivery needs of a stored CloudEvent.
-type event struct {
+// stored is what delivery needs of a stored CloudEvent.
+type stored struct {
 	ID       string
 	Schedule string
 	Type     string // TypeOpened or TypeClosed
@@ -32,23 +32,23 @@ type event struct {
 // parseEvent reads the id, subject (schedule) and kind of a stored event.
 // The kind is the subject's last token, or else the suffix of the
 // CloudEvents type.
-func parseEvent(subject string, data []byte) (event, error) {
+func parseEvent(subject string, data []byte) (stored, error) {
 	var ce struct {
 		ID      string `json:"id"`
 		Type    string `json:"type"`
 		Subject string `json:"subject"`
 	}
 	if err := json.Unmarshal(data, &ce); err != nil {
-		return event{}, fmt.Errorf("not a JSON CloudEvent: %w", err)
+		return stored{}, fmt.Errorf("not a JSON CloudEvent: %w", err)
 	}
 	if ce.ID == "" {
-		return event{}, errors.New("the CloudEvent has no id")
+		return stored{}, errors.New("the CloudEvent has no id")
 	}
-	typ := publisher.KindOf(subject)
+	typ := event.KindOf(subject)
 	if typ == "" {
 		typ = ce.Type[strings.LastIndexByte(ce.Type, '.')+1:]
 	}
-	return event{ID: ce.ID, Schedule: ce.Subject, Type: typ}, nil
+	return stored{ID: ce.ID, Schedule: ce.Subject, Type: typ}, nil
 }
 
 // worker delivers the events of one endpoint from its durable consumer.
@@ -81,7 +81,7 @@ type worker struct {
 const pullWait = time.Second
 
 func newWorker(d *Dispatcher, ep Endpoint) (*worker, error) {
-	key, err := ParseSecret(ep.Secret)
+	key, err := event.ParseSecret(ep.Secret)
 	if err != nil {
 		return nil, fmt.Errorf("endpoint %s: %w", ep.ID, err)
 	}

@@ -1,4 +1,4 @@
-package nats_test
+package api_test
 
 import (
 	"bufio"
@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/schedule-manager/schedule-manager/publisher"
-	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
+	"github.com/schedule-manager/schedule-manager/api"
+	"github.com/schedule-manager/schedule-manager/event"
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
+	"github.com/schedule-manager/schedule-manager/publisher/stream"
+	"github.com/schedule-manager/schedule-manager/scheduler"
+	"github.com/schedule-manager/schedule-manager/store"
 )
 
 // sseMessage is one dispatched SSE event, or a comment (ping).
@@ -34,6 +36,7 @@ type sseClient struct {
 func openSSE(t *testing.T, base, query, lastID string) (*sseClient, int) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/events"+query, nil)
+	req.Header.Set("Authorization", "Bearer "+viewerToken)
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}
@@ -102,9 +105,9 @@ func (c *sseClient) next(t *testing.T) sseMessage {
 }
 
 // decode checks an SSE message against the CloudEvent it carries.
-func decode(t *testing.T, m sseMessage) publisher.Event {
+func decode(t *testing.T, m sseMessage) event.Event {
 	t.Helper()
-	var ev publisher.Event
+	var ev event.Event
 	if err := json.Unmarshal([]byte(m.Data), &ev); err != nil {
 		t.Fatalf("data %q: %v", m.Data, err)
 	}
@@ -117,28 +120,67 @@ func decode(t *testing.T, m sseMessage) publisher.Event {
 	return ev
 }
 
-func sseServer(t *testing.T, js jetstream.JetStream, opts natspub.SSEOptions, writeTimeout time.Duration) (*httptest.Server, *natspub.SSEHandler) {
-	h := natspub.NewSSEHandler(js, opts)
-	mux := http.NewServeMux()
-	mux.Handle("GET /api/v1/events", h)
-	ts := httptest.NewUnstartedServer(mux)
+// sseEnv is a real NATS server with the events stream, a publisher into
+// it, and an API whose event feed reads it back, behind a loopback server
+// with the given write timeout.
+type sseEnv struct {
+	url string
+	srv *api.Server
+	pub *stream.Publisher
+}
+
+func newSSEEnv(t *testing.T, opts api.Options, writeTimeout time.Duration) sseEnv {
+	t.Helper()
+	nsrv := natstest.Server(t)
+	nc, js := natstest.Connect(t, nsrv.ClientURL())
+	if _, err := stream.EnsureStream(t.Context(), js, stream.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := stream.New(nc, stream.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pub.Close(context.Background()) })
+	if opts.Tokens == nil {
+		opts.Tokens = []api.Token{{Name: viewerName, Role: api.RoleViewer, SHA256: api.HashToken(viewerToken)}}
+	}
+	h, err := api.New(api.Deps{Status: scheduler.New(scheduler.Options{}), Store: store.NewMemory(0), Events: stream.NewReader(js, "")}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(h)
 	ts.Config.WriteTimeout = writeTimeout
 	ts.Config.RegisterOnShutdown(h.Close)
 	ts.Start()
 	t.Cleanup(func() { h.Close(); ts.Close() })
-	return ts, h
+	return sseEnv{url: ts.URL, srv: h, pub: pub}
+}
+
+// sseEvent returns a transition event of schedule at instant at.
+func sseEvent(schedule string, at time.Time, open bool) event.Event {
+	d := event.Data{Schedule: schedule, TimeZone: "UTC", At: at, IsOpen: open, Previous: event.State{IsOpen: !open}, Cause: "schedule"}
+	if !open {
+		d.ClosedReason = "closed"
+	}
+	return event.New("test", d)
+}
+
+func describeIDs(evs []event.Event) string {
+	ids := make([]string, len(evs))
+	for i, ev := range evs {
+		ids[i] = ev.Data.Schedule + "@" + ev.Time.Format("15:04:05")
+	}
+	return strings.Join(ids, " ")
 }
 
 func TestSSEResumeWithoutGapsOrDuplicates(t *testing.T) {
-	srv, _, js, _ := setup(t)
-	p, _ := newPublisher(t, srv.ClientURL(), natspub.Options{})
-	ts, _ := sseServer(t, js, natspub.SSEOptions{}, 0)
-	ctx := ctxT(t)
+	e := newSSEEnv(t, api.Options{}, 0)
+	p, ts, ctx := e.pub, e, t.Context()
 	base := time.Now()
-	publish := func(from, to int) []publisher.Event {
-		var out []publisher.Event
+	publish := func(from, to int) []event.Event {
+		var out []event.Event
 		for i := from; i < to; i++ {
-			ev := event(fmt.Sprintf("S %d", i%3), base.Add(time.Duration(i)*time.Second), i%2 == 0)
+			ev := sseEvent(fmt.Sprintf("S %d", i%3), base.Add(time.Duration(i)*time.Second), i%2 == 0)
 			if err := p.Publish(ctx, ev); err != nil {
 				t.Fatal(err)
 			}
@@ -149,8 +191,8 @@ func TestSSEResumeWithoutGapsOrDuplicates(t *testing.T) {
 	want := publish(0, 5)
 
 	// From the start of the stream, then a disconnect after three.
-	c, _ := openSSE(t, ts.URL, "?since=0", "")
-	var got []publisher.Event
+	c, _ := openSSE(t, ts.url, "?since=0", "")
+	var got []event.Event
 	lastID := ""
 	for i := 0; i < 3; i++ {
 		m := c.next(t)
@@ -160,7 +202,7 @@ func TestSSEResumeWithoutGapsOrDuplicates(t *testing.T) {
 	want = append(want, publish(5, 8)...) // published while disconnected
 
 	// Reconnect with Last-Event-ID: the rest, then live events.
-	c2, _ := openSSE(t, ts.URL, "", lastID)
+	c2, _ := openSSE(t, ts.url, "", lastID)
 	for len(got) < 8 {
 		got = append(got, decode(t, c2.next(t)))
 	}
@@ -176,47 +218,45 @@ func TestSSEResumeWithoutGapsOrDuplicates(t *testing.T) {
 }
 
 func TestSSEFilterAndNewOnly(t *testing.T) {
-	srv, _, js, _ := setup(t)
-	p, _ := newPublisher(t, srv.ClientURL(), natspub.Options{})
-	ts, _ := sseServer(t, js, natspub.SSEOptions{}, 0)
-	ctx := ctxT(t)
+	e := newSSEEnv(t, api.Options{}, 0)
+	p, ts, ctx := e.pub, e, t.Context()
 	now := time.Now()
-	if err := p.Publish(ctx, event("Sales EU", now, true)); err != nil { // before the client: not sent
+	if err := p.Publish(ctx, sseEvent("Sales EU", now, true)); err != nil { // before the client: not sent
 		t.Fatal(err)
 	}
-	all, _ := openSSE(t, ts.URL, "", "")
-	one, _ := openSSE(t, ts.URL, "?schedule="+url.QueryEscape("Sales EU"), "")
+	all, _ := openSSE(t, ts.url, "", "")
+	one, _ := openSSE(t, ts.url, "?schedule="+url.QueryEscape("Sales EU"), "")
 	// Wait for both streams to be live (their first comment) before publishing.
 	for _, c := range []*sseClient{all, one} {
 		if m := <-c.msgs; m.Comment != "connected" {
 			t.Fatalf("first message %+v", m)
 		}
 	}
-	evs := []publisher.Event{event("Support", now.Add(time.Second), false), event("Sales EU", now.Add(2*time.Second), false)}
+	evs := []event.Event{sseEvent("Support", now.Add(time.Second), false), sseEvent("Sales EU", now.Add(2*time.Second), false)}
 	for _, ev := range evs {
 		if err := p.Publish(ctx, ev); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if a, b := decode(t, all.next(t)), decode(t, all.next(t)); a.ID != evs[0].ID || b.ID != evs[1].ID {
-		t.Errorf("unfiltered stream: %s", describeIDs([]publisher.Event{a, b}))
+		t.Errorf("unfiltered stream: %s", describeIDs([]event.Event{a, b}))
 	}
-	if m := decode(t, one.next(t)); m.ID != evs[1].ID || m.Type != publisher.TypeClosed {
+	if m := decode(t, one.next(t)); m.ID != evs[1].ID || m.Type != event.TypeClosed {
 		t.Errorf("filtered stream: %+v", m)
 	}
 }
 
 func TestSSEBadRequestsAndLimits(t *testing.T) {
-	_, _, js, _ := setup(t)
-	ts, h := sseServer(t, js, natspub.SSEOptions{MaxClients: 1}, 0)
+	ts := newSSEEnv(t, api.Options{SSEMaxClients: 1}, 0)
+	h := ts.srv
 	for _, tt := range []struct{ query, lastID string }{{"?since=abc", ""}, {"", "-1"}, {"?since=1.5", ""}} {
-		if _, code := openSSE(t, ts.URL, tt.query, tt.lastID); code != http.StatusBadRequest {
+		if _, code := openSSE(t, ts.url, tt.query, tt.lastID); code != http.StatusBadRequest {
 			t.Errorf("%q %q: status %d", tt.query, tt.lastID, code)
 		}
 	}
-	c, _ := openSSE(t, ts.URL, "", "")
+	c, _ := openSSE(t, ts.url, "", "")
 	<-c.msgs
-	if _, code := openSSE(t, ts.URL, "", ""); code != http.StatusServiceUnavailable {
+	if _, code := openSSE(t, ts.url, "", ""); code != http.StatusServiceUnavailable {
 		t.Errorf("second client over the limit: status %d", code)
 	}
 	// Close (server shutdown) ends open streams.
@@ -227,10 +267,9 @@ func TestSSEBadRequestsAndLimits(t *testing.T) {
 
 // The stream outlives the server's WriteTimeout and sends heartbeats.
 func TestSSEOutlivesWriteTimeout(t *testing.T) {
-	srv, _, js, _ := setup(t)
-	p, _ := newPublisher(t, srv.ClientURL(), natspub.Options{})
-	ts, _ := sseServer(t, js, natspub.SSEOptions{Heartbeat: 50 * time.Millisecond}, 200*time.Millisecond)
-	c, _ := openSSE(t, ts.URL, "", "")
+	ts := newSSEEnv(t, api.Options{SSEHeartbeat: 50 * time.Millisecond}, 200*time.Millisecond)
+	p := ts.pub
+	c, _ := openSSE(t, ts.url, "", "")
 	pings := 0
 	for pings < 8 { // 400 ms: twice the write timeout
 		m, ok := <-c.msgs
@@ -241,11 +280,23 @@ func TestSSEOutlivesWriteTimeout(t *testing.T) {
 			pings++
 		}
 	}
-	ev := event("Support", time.Now(), true)
+	ev := sseEvent("Support", time.Now(), true)
 	if err := p.Publish(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
 	if got := decode(t, c.next(t)); got.ID != ev.ID {
 		t.Errorf("got %s", got.ID)
+	}
+}
+
+// waitUntil polls cond until it holds, failing the test after timeout.
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -1,24 +1,20 @@
-package publisher
+package event
 
 import (
 	"encoding/json"
 	"regexp"
 	"testing"
 	"time"
-
-	"github.com/schedule-manager/schedule-manager/engine"
-	"github.com/schedule-manager/schedule-manager/scheduler"
 )
 
-func sampleEvent() scheduler.Event {
+func sampleEvent() Data {
 	at := time.Date(2026, 11, 26, 0, 0, 0, 0, time.FixedZone("CST", -6*3600))
-	return scheduler.Event{
+	return Data{
 		Schedule: "Sales EU", TimeZone: "America/Chicago", At: at,
-		Status:        engine.Status{IsOpen: false, ClosedReason: "holiday", RuleID: "us", RuleName: "US holidays", Holiday: "Thanksgiving Day"},
-		Previous:      engine.Status{IsOpen: true},
-		Next:          engine.Transition{At: at.Add(32 * time.Hour), Status: engine.Status{IsOpen: true}},
-		HasNext:       true,
-		ConfigVersion: 7, Cause: scheduler.CauseSchedule,
+		IsOpen: false, ClosedReason: "holiday", Rule: &Rule{ID: "us", Name: "US holidays"}, Holiday: "Thanksgiving Day",
+		Previous:       State{IsOpen: true},
+		NextTransition: &Transition{At: at.Add(32 * time.Hour), IsOpen: true},
+		ConfigVersion:  7, Cause: "schedule",
 	}
 }
 
@@ -28,7 +24,7 @@ var rfc3339 = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]
 // The JSON form satisfies the CloudEvents 1.0 required attributes and the
 // JSON format's rules for the optional ones used.
 func TestEventJSONIsCloudEvent(t *testing.T) {
-	for _, ev := range []scheduler.Event{sampleEvent(), {Schedule: "", At: time.Unix(0, 1), Status: engine.Status{IsOpen: true}}} {
+	for _, ev := range []Data{sampleEvent(), {Schedule: "", At: time.Unix(0, 1), IsOpen: true}} {
 		b, err := json.Marshal(New("", ev))
 		if err != nil {
 			t.Fatal(err)
@@ -77,7 +73,7 @@ func TestEventFields(t *testing.T) {
 	}
 	// No rule and no next transition are explicit nulls.
 	plain := sampleEvent()
-	plain.Status, plain.HasNext = engine.Status{ClosedReason: "manual"}, false
+	plain.IsOpen, plain.ClosedReason, plain.Rule, plain.Holiday, plain.NextTransition = false, "manual", nil, "", nil
 	b, _ = json.Marshal(New("", plain))
 	var m struct{ Data map[string]json.RawMessage }
 	_ = json.Unmarshal(b, &m)
@@ -93,28 +89,50 @@ func TestEventIDDeterministic(t *testing.T) {
 		t.Errorf("id %q", id)
 	}
 	same := base
-	same.At = base.At.UTC()                                 // same instant, other zone
-	same.Previous, same.ConfigVersion = engine.Status{}, 99 // not part of the id
-	same.Status.RuleID, same.Status.Holiday = "other", ""   // the deciding rule is not either
-	same.Cause = scheduler.CauseConfig
+	same.At = base.At.UTC()                          // same instant, other zone
+	same.Previous, same.ConfigVersion = State{}, 99  // not part of the id
+	same.Rule, same.Holiday = &Rule{ID: "other"}, "" // the deciding rule is not either
+	same.Cause = "config"
 	if got := New("b", same).ID; got != id {
 		t.Errorf("same transition, different id: %s vs %s", got, id)
 	}
 	tests := []struct {
 		name   string
-		change func(*scheduler.Event)
+		change func(*Data)
 	}{
-		{"schedule", func(e *scheduler.Event) { e.Schedule += "x" }},
-		{"instant", func(e *scheduler.Event) { e.At = e.At.Add(time.Nanosecond) }},
-		{"isOpen", func(e *scheduler.Event) { e.Status.IsOpen = true }},
-		{"reason", func(e *scheduler.Event) { e.Status.ClosedReason = "closed" }},
-		{"boundary shift", func(e *scheduler.Event) { e.Schedule, e.Status.ClosedReason = "Sales", " EUholiday" }},
+		{"schedule", func(e *Data) { e.Schedule += "x" }},
+		{"instant", func(e *Data) { e.At = e.At.Add(time.Nanosecond) }},
+		{"isOpen", func(e *Data) { e.IsOpen = true }},
+		{"reason", func(e *Data) { e.ClosedReason = "closed" }},
+		{"boundary shift", func(e *Data) { e.Schedule, e.ClosedReason = "Sales", " EUholiday" }},
 	}
 	for _, tt := range tests {
 		ev := base
 		tt.change(&ev)
 		if New("a", ev).ID == id {
 			t.Errorf("%s changed but the id did not", tt.name)
+		}
+	}
+}
+
+// The id layout is fixed: replicas of different versions announce the same
+// transition during a rolling upgrade and must compute the same id. The
+// golden values were produced by the first released version.
+func TestIDStableAcrossVersions(t *testing.T) {
+	at := time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+	tests := []struct {
+		schedule string
+		at       time.Time
+		open     bool
+		reason   string
+		want     string
+	}{
+		{"Sales EU", at, false, "holiday", "684b1c55c3386282512d0cc47fcc4d7a"},
+		{"Support", at.Add(90 * time.Minute), true, "", "7ab99921cdf44dff31bce5f88e8cf875"},
+	}
+	for _, tt := range tests {
+		if got := ID(tt.schedule, tt.at, tt.open, tt.reason); got != tt.want {
+			t.Errorf("ID(%q, %s, %v, %q) = %s, want %s", tt.schedule, tt.at, tt.open, tt.reason, got, tt.want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package nats
+package stream
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/schedule-manager/schedule-manager/publisher"
+	"github.com/schedule-manager/schedule-manager/event"
 )
 
 // Stream defaults.
@@ -78,7 +78,7 @@ func (o StreamOptions) Config() jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        o.Name,
 		Description: "Schedule Manager transition events (CloudEvents JSON)",
-		Subjects:    []string{publisher.SubjectAll},
+		Subjects:    []string{event.SubjectAll},
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      o.MaxAge,

@@ -1,4 +1,4 @@
-package nats
+package stream
 
 import (
 	"context"
@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/schedule-manager/schedule-manager/publisher"
+	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/scheduler"
 )
 
@@ -79,7 +79,7 @@ func (p *Publisher) sendAll(items []item) (failed, busy []item, lastErr error) {
 		}
 		msg, err := message(it.ev)
 		if err != nil {
-			// Cannot happen for a publisher.Event; do not retry forever.
+			// Cannot happen for a event.Event; do not retry forever.
 			p.log.Error("encode transition event", "event", it.ev.ID, "err", err)
 			p.dropped(it.ev, err)
 			finish(it, err)
@@ -127,14 +127,14 @@ func (p *Publisher) acked(it item, ack *jetstream.PubAck) {
 }
 
 // message encodes ev as a NATS message in CloudEvents structured mode.
-func message(ev publisher.Event) (*natsgo.Msg, error) {
+func message(ev event.Event) (*nats.Msg, error) {
 	data, err := json.Marshal(ev)
 	if err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
-	msg := natsgo.NewMsg(ev.NATSSubject())
+	msg := nats.NewMsg(ev.NATSSubject())
 	msg.Data = data
-	msg.Header.Set("Content-Type", publisher.ContentType)
+	msg.Header.Set("Content-Type", event.ContentType)
 	return msg, nil
 }
 
@@ -160,13 +160,13 @@ func (p *Publisher) superseded(it item) bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.opts.AckTimeout)
 	defer cancel()
-	stream, err := p.eventStream(ctx)
+	st, err := p.eventStream(ctx)
 	if err != nil {
 		return false
 	}
 	var latest *jetstream.RawStreamMsg
 	for _, open := range []bool{true, false} {
-		raw, err := stream.GetLastMsgForSubject(ctx, publisher.EventSubject(it.ev.Data.Schedule, open))
+		raw, err := st.GetLastMsgForSubject(ctx, event.EventSubject(it.ev.Data.Schedule, open))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue
 		}
@@ -181,7 +181,7 @@ func (p *Publisher) superseded(it item) bool {
 	if latest == nil {
 		return false
 	}
-	var stored publisher.Event
+	var stored event.Event
 	if json.Unmarshal(latest.Data, &stored) != nil {
 		return false
 	}

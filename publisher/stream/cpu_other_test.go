@@ -1,6 +1,6 @@
 //go:build !unix
 
-package nats_test
+package stream_test
 
 import "time"
 

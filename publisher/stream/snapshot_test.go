@@ -1,4 +1,4 @@
-package nats_test
+package stream_test
 
 import (
 	"encoding/json"
@@ -8,29 +8,33 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	natsgo "github.com/nats-io/nats.go"
 
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
-	"github.com/schedule-manager/schedule-manager/publisher"
-	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
-	"github.com/schedule-manager/schedule-manager/scheduler"
+	"github.com/schedule-manager/schedule-manager/publisher/stream"
 )
 
-// fakeStatus is a StatusSource over a compiled config.
+// fakeStatus is a StatusSource over a compiled config, at version 42.
 type fakeStatus struct {
 	cfg *engine.Config
 	at  time.Time
 }
 
-func (f fakeStatus) Config() (*engine.Config, uint64) { return f.cfg, 42 }
-func (f fakeStatus) All() []scheduler.Current {
-	var out []scheduler.Current
+func (f fakeStatus) Statuses() ([]event.ScheduleStatus, uint64) {
+	var out []event.ScheduleStatus
 	for _, s := range f.cfg.Schedules() {
-		next, ok := s.NextTransition(f.at)
-		out = append(out, scheduler.Current{Schedule: s, Status: s.At(f.at), Next: next, HasNext: ok, ConfigVersion: 42})
+		st := s.At(f.at)
+		ss := event.ScheduleStatus{Schedule: s.Name(), TimeZone: s.Location().String(), IsOpen: st.IsOpen, ClosedReason: st.ClosedReason}
+		if st.RuleID != "" {
+			ss.Rule = &event.Rule{ID: st.RuleID, Name: st.RuleName}
+		}
+		if next, ok := s.NextTransition(f.at); ok {
+			ss.NextTransition = &event.Transition{At: next.At.UTC(), IsOpen: next.Status.IsOpen, ClosedReason: next.Status.ClosedReason}
+		}
+		out = append(out, ss)
 	}
-	return out
+	return out, 42
 }
 
 // manySchedules compiles a config of n schedules open 08:00–17:00 daily in zone.
@@ -55,7 +59,7 @@ func manySchedules(t testing.TB, n int, zone string) *engine.Config {
 func TestSnapshotSplitsIntoParts(t *testing.T) {
 	srv := natstest.Server(t, func(o *server.Options) { o.MaxPayload = 8 << 10 })
 	nc, _ := natstest.Connect(t, srv.ClientURL(), natstest.Reconnect)
-	sub, err := nc.SubscribeSync(publisher.SnapshotSubject)
+	sub, err := nc.SubscribeSync(event.SnapshotSubject)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +68,7 @@ func TestSnapshotSplitsIntoParts(t *testing.T) {
 	}
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	src := fakeStatus{cfg: manySchedules(t, 300, "UTC"), at: at}
-	s := natspub.NewSnapshotter(nc, src, natspub.SnapshotOptions{Replica: "r1", Now: func() time.Time { return at }})
+	s := stream.NewSnapshotter(nc, src, stream.SnapshotOptions{Replica: "r1", Now: func() time.Time { return at }})
 	parts, err := s.Publish(ctxT(t))
 	if err != nil {
 		t.Fatal(err)
@@ -81,12 +85,12 @@ func TestSnapshotSplitsIntoParts(t *testing.T) {
 		if len(m.Data) > 8<<10 {
 			t.Errorf("part %d is %d bytes", i, len(m.Data))
 		}
-		var snap publisher.Snapshot
+		var snap event.Snapshot
 		if err := json.Unmarshal(m.Data, &snap); err != nil {
 			t.Fatal(err)
 		}
 		d := snap.Data
-		if snap.Type != publisher.TypeSnapshot || snap.SpecVersion != "1.0" || snap.ID == "" || d.Part != i || d.Parts != parts ||
+		if snap.Type != event.TypeSnapshot || snap.SpecVersion != "1.0" || snap.ID == "" || d.Part != i || d.Parts != parts ||
 			d.ConfigVersion != 42 || d.Replica != "r1" || !d.Time.Equal(at) {
 			t.Fatalf("part %d: %+v", i, snap)
 		}
@@ -100,12 +104,4 @@ func TestSnapshotSplitsIntoParts(t *testing.T) {
 	if len(seen) != 300 {
 		t.Errorf("%d distinct schedules in the snapshot", len(seen))
 	}
-}
-
-func TestSnapshotterStartRejectsBadSpec(t *testing.T) {
-	s := natspub.NewSnapshotter(&natsgo.Conn{}, fakeStatus{}, natspub.SnapshotOptions{})
-	if err := s.Start("every five minutes"); err == nil {
-		t.Error("bad spec accepted")
-	}
-	s.Stop()
 }

@@ -11,11 +11,11 @@
 //	stream, err := nats.EnsureStream(ctx, js, nats.StreamOptions{Replicas: 3})
 //	pub, err := nats.New(nc, nats.Options{Registerer: reg, Logger: log})
 //	sched := scheduler.New(scheduler.Options{OnTransition: func(ev scheduler.Event) {
-//		pub.Enqueue(publisher.New("schedule-manager", ev)) // never blocks
+//		pub.Enqueue(event.New("schedule-manager", ev)) // never blocks
 //	}})
 //	...
 //	err = pub.Close(ctx) // publishes what is queued
 //
 // Snapshotter publishes the status of every schedule on schedmgr.snapshot
 // on a cron spec; SSEHandler serves GET /api/v1/events.
-package nats
+package stream

@@ -1,4 +1,4 @@
-package publisher
+package event
 
 import (
 	"crypto/sha256"
@@ -20,6 +20,9 @@ import (
 //
 // Snapshots of all schedules go to SnapshotSubject.
 const (
+	// StreamName is the JetStream stream that keeps the events (subjects
+	// SubjectAll). Subscribers create their consumers on it.
+	StreamName = "SCHEDMGR_EVENTS"
 	// SubjectPrefix is the first two tokens of every event subject.
 	SubjectPrefix = "schedmgr.events"
 	// SubjectAll matches every event subject (the stream's subject).

@@ -1,4 +1,4 @@
-package nats
+package stream
 
 import (
 	"context"
@@ -9,11 +9,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/schedule-manager/schedule-manager/publisher"
+	"github.com/schedule-manager/schedule-manager/event"
 )
 
 // Publisher defaults.
@@ -128,16 +128,14 @@ type Publisher struct {
 
 // item is a queued event; done (optional) receives the outcome.
 type item struct {
-	ev   publisher.Event
+	ev   event.Event
 	done chan error
 }
-
-var _ publisher.Publisher = (*Publisher)(nil)
 
 // New returns a running Publisher on nc; call Close to flush and stop it.
 // It uses its own JetStream context so that its window and timeouts do not
 // affect other users of the connection.
-func New(nc *natsgo.Conn, opts Options) (*Publisher, error) {
+func New(nc *nats.Conn, opts Options) (*Publisher, error) {
 	o := opts.withDefaults()
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(o.Window), jetstream.WithPublishAsyncTimeout(o.AckTimeout))
 	if err != nil {
@@ -156,14 +154,14 @@ func New(nc *natsgo.Conn, opts Options) (*Publisher, error) {
 // Enqueue queues ev for publishing and returns at once. It reports false
 // when the event was dropped (queue full or closed); drops are counted in
 // schedmgr_events_published_total{outcome="dropped"} and logged.
-func (p *Publisher) Enqueue(ev publisher.Event) bool {
+func (p *Publisher) Enqueue(ev event.Event) bool {
 	return p.push(item{ev: ev}) == nil
 }
 
 // Publish queues ev behind the events already queued and waits until it is
 // stored (or found to be a duplicate), ctx ends, or the publisher closes.
 // When ctx ends first the event stays queued.
-func (p *Publisher) Publish(ctx context.Context, ev publisher.Event) error {
+func (p *Publisher) Publish(ctx context.Context, ev event.Event) error {
 	it := item{ev: ev, done: make(chan error, 1)}
 	if err := p.push(it); err != nil {
 		return err
@@ -199,7 +197,7 @@ func (p *Publisher) push(it item) error {
 
 // dropped counts and logs a lost event (rate-limited to a line a second,
 // with the running total).
-func (p *Publisher) dropped(ev publisher.Event, reason error) {
+func (p *Publisher) dropped(ev event.Event, reason error) {
 	p.metrics.published.WithLabelValues(OutcomeDropped).Inc()
 	total := p.drops.Add(1)
 	now := time.Now().UnixNano()

@@ -1,12 +1,10 @@
-package publisher
+package event
 
 import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"time"
-
-	"github.com/schedule-manager/schedule-manager/scheduler"
 )
 
 // Snapshot is a CloudEvents 1.0 event (type TypeSnapshot, on
@@ -47,21 +45,6 @@ type ScheduleStatus struct {
 	Rule           *Rule       `json:"rule"`
 	Holiday        string      `json:"holiday,omitempty"`
 	NextTransition *Transition `json:"nextTransition"`
-}
-
-// StatusOf converts a cached scheduler answer.
-func StatusOf(c scheduler.Current) ScheduleStatus {
-	s := ScheduleStatus{IsOpen: c.Status.IsOpen, ClosedReason: c.Status.ClosedReason, Holiday: c.Status.Holiday}
-	if c.Schedule != nil {
-		s.Schedule, s.TimeZone = c.Schedule.Name(), c.Schedule.Location().String()
-	}
-	if c.Status.RuleID != "" || c.Status.RuleName != "" {
-		s.Rule = &Rule{ID: c.Status.RuleID, Name: c.Status.RuleName}
-	}
-	if c.HasNext {
-		s.NextTransition = &Transition{At: c.Next.At.UTC(), IsOpen: c.Next.Status.IsOpen, ClosedReason: c.Next.Status.ClosedReason}
-	}
-	return s
 }
 
 // NewSnapshot returns part (1-based) of parts of the snapshot taken at t.

@@ -1,4 +1,4 @@
-package nats_test
+package stream_test
 
 import (
 	"context"
@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/schedule-manager/schedule-manager/app"
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
-	"github.com/schedule-manager/schedule-manager/publisher"
-	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
+	"github.com/schedule-manager/schedule-manager/publisher/stream"
 	"github.com/schedule-manager/schedule-manager/scheduler"
 )
 
@@ -41,15 +42,15 @@ func (c *shiftedClock) setTo(t time.Time) { c.offset.Store(int64(time.Until(t)))
 
 // newFlipPublisher returns a publisher whose clock (lag metric, late
 // check) is clk.
-func newFlipPublisher(tb testing.TB, url string, clk *shiftedClock) *natspub.Publisher {
-	p, _ := newPublisher(tb, url, natspub.Options{Now: clk.Now})
+func newFlipPublisher(tb testing.TB, url string, clk *shiftedClock) *stream.Publisher {
+	p, _ := newPublisher(tb, url, stream.Options{Now: clk.Now})
 	return p
 }
 
 // flipAt drives a scheduler over cfg (every schedule opens at 08:00 in
 // zone) across 08:00 of day with the shifted clock, publishing through p,
 // and measures against the real time at which 08:00 was processed.
-func flipAt(tb testing.TB, p *natspub.Publisher, js jetstream.JetStream, cfg *engine.Config, day time.Time, clk *shiftedClock) flipResult {
+func flipAt(tb testing.TB, p *stream.Publisher, js jetstream.JetStream, cfg *engine.Config, day time.Time, clk *shiftedClock) flipResult {
 	tb.Helper()
 	loc := day.Location()
 	open := time.Date(day.Year(), day.Month(), day.Day(), 8, 0, 0, 0, loc)
@@ -60,7 +61,7 @@ func flipAt(tb testing.TB, p *natspub.Publisher, js jetstream.JetStream, cfg *en
 		Now:     clk.Now,
 		Horizon: 24 * time.Hour,
 		OnTransition: func(ev scheduler.Event) {
-			pe := publisher.New("bench", ev)
+			pe := app.EventOf("bench", ev)
 			mu.Lock()
 			ids[pe.ID] = true
 			mu.Unlock()
@@ -70,7 +71,7 @@ func flipAt(tb testing.TB, p *natspub.Publisher, js jetstream.JetStream, cfg *en
 	s.Apply(cfg, 1, time.Time{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := js.Stream(ctx, natspub.DefaultStreamName)
+	st, err := js.Stream(ctx, stream.DefaultStreamName)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -190,13 +191,13 @@ func BenchmarkFlip10k(b *testing.B) {
 // PubAck. Target: p99 ≤ 50 ms.
 func BenchmarkSingleTransition(b *testing.B) {
 	srv, _, _, _ := setup(b)
-	p, _ := newPublisher(b, srv.ClientURL(), natspub.Options{})
+	p, _ := newPublisher(b, srv.ClientURL(), stream.Options{})
 	ctx := context.Background()
 	lags := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		at := time.Now()
-		if err := p.Publish(ctx, event("Support", at, i%2 == 0)); err != nil {
+		if err := p.Publish(ctx, newEvent("Support", at, i%2 == 0)); err != nil {
 			b.Fatal(err)
 		}
 		lags = append(lags, time.Since(at))
@@ -221,12 +222,12 @@ func BenchmarkRawAsyncPublish10k(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		msgs := make([]*natsgo.Msg, flipSchedules)
+		msgs := make([]*nats.Msg, flipSchedules)
 		ids := make([]string, flipSchedules)
 		for j := range msgs {
-			ev := event(fmt.Sprintf("Desk %05d", j), base.Add(time.Duration(i)*time.Hour), true)
+			ev := newEvent(fmt.Sprintf("Desk %05d", j), base.Add(time.Duration(i)*time.Hour), true)
 			data, _ := json.Marshal(ev)
-			msgs[j] = &natsgo.Msg{Subject: ev.NATSSubject(), Data: data}
+			msgs[j] = &nats.Msg{Subject: ev.NATSSubject(), Data: data}
 			ids[j] = ev.ID
 		}
 		b.StartTimer()
@@ -259,15 +260,15 @@ func BenchmarkRawAsyncPublish10k(b *testing.B) {
 // BenchmarkRawAsyncPublish10k.
 func BenchmarkPublisher10k(b *testing.B) {
 	srv, _, _, _ := setup(b)
-	p, _ := newPublisher(b, srv.ClientURL(), natspub.Options{})
+	p, _ := newPublisher(b, srv.ClientURL(), stream.Options{})
 	base := time.Now()
 	var total, cpu time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		evs := make([]publisher.Event, flipSchedules)
+		evs := make([]event.Event, flipSchedules)
 		for j := range evs {
-			evs[j] = event(fmt.Sprintf("Desk %05d", j), base.Add(time.Duration(i)*time.Hour), true)
+			evs[j] = newEvent(fmt.Sprintf("Desk %05d", j), base.Add(time.Duration(i)*time.Hour), true)
 		}
 		b.StartTimer()
 		c0 := cpuTime()

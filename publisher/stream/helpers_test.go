@@ -1,4 +1,4 @@
-package nats_test
+package stream_test
 
 import (
 	"context"
@@ -8,24 +8,23 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
-	"github.com/schedule-manager/schedule-manager/publisher"
-	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
+	"github.com/schedule-manager/schedule-manager/publisher/stream"
 	"github.com/schedule-manager/schedule-manager/scheduler"
 )
 
 // setup runs a server with the event stream and returns a connection.
-func setup(t testing.TB) (*server.Server, *natsgo.Conn, jetstream.JetStream, jetstream.Stream) {
+func setup(t testing.TB) (*server.Server, *nats.Conn, jetstream.JetStream, jetstream.Stream) {
 	t.Helper()
 	srv := natstest.Server(t)
 	nc, js := natstest.Connect(t, srv.ClientURL(), natstest.Reconnect)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := natspub.EnsureStream(ctx, js, natspub.StreamOptions{})
+	st, err := stream.EnsureStream(ctx, js, stream.StreamOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,22 +37,22 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
-// event returns a transition event of schedule at instant at, caused by
-// a timeline boundary.
-func event(schedule string, at time.Time, open bool) publisher.Event {
-	st := engine.Status{IsOpen: open}
+// newEvent returns a transition event of schedule at instant at, caused
+// by a timeline boundary.
+func newEvent(schedule string, at time.Time, open bool) event.Event {
+	d := event.Data{Schedule: schedule, TimeZone: "UTC", At: at, IsOpen: open, Previous: event.State{IsOpen: !open},
+		ConfigVersion: 1, Cause: scheduler.CauseSchedule}
 	if !open {
-		st.ClosedReason = "closed"
+		d.ClosedReason = "closed"
 	}
-	return publisher.New("test", scheduler.Event{Schedule: schedule, TimeZone: "UTC", At: at, Status: st,
-		Previous: engine.Status{IsOpen: !open}, ConfigVersion: 1, Cause: scheduler.CauseSchedule})
+	return event.New("test", d)
 }
 
 // storedEvents reads every message of the stream, in order.
-func storedEvents(t testing.TB, js jetstream.JetStream) []publisher.Event {
+func storedEvents(t testing.TB, js jetstream.JetStream) []event.Event {
 	t.Helper()
 	ctx := ctxT(t)
-	st, err := js.Stream(ctx, natspub.DefaultStreamName)
+	st, err := js.Stream(ctx, stream.DefaultStreamName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +68,7 @@ func storedEvents(t testing.TB, js jetstream.JetStream) []publisher.Event {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []publisher.Event
+	var out []event.Event
 	for uint64(len(out)) < n {
 		batch, err := cons.Fetch(int(min(n-uint64(len(out)), 1000)), jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
@@ -77,7 +76,7 @@ func storedEvents(t testing.TB, js jetstream.JetStream) []publisher.Event {
 		}
 		got := 0
 		for m := range batch.Messages() {
-			var ev publisher.Event
+			var ev event.Event
 			if err := json.Unmarshal(m.Data(), &ev); err != nil {
 				t.Fatalf("stored message %s: %v", m.Data(), err)
 			}
@@ -106,7 +105,7 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-func describeIDs(evs []publisher.Event) string {
+func describeIDs(evs []event.Event) string {
 	s := ""
 	for _, e := range evs {
 		s += fmt.Sprintf("%s@%s open=%v; ", e.Data.Schedule, e.Time.Format(time.RFC3339Nano), e.Data.IsOpen)

@@ -1,4 +1,4 @@
-package nats_test
+package stream_test
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
-	"github.com/schedule-manager/schedule-manager/publisher"
-	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
+	"github.com/schedule-manager/schedule-manager/publisher/stream"
 	"github.com/schedule-manager/schedule-manager/scheduler"
 )
 
@@ -53,12 +53,12 @@ func lag(t testing.TB, reg *prometheus.Registry) (uint64, float64) {
 	return 0, 0
 }
 
-func newPublisher(t testing.TB, ncURL string, opts natspub.Options) (*natspub.Publisher, *prometheus.Registry) {
+func newPublisher(t testing.TB, ncURL string, opts stream.Options) (*stream.Publisher, *prometheus.Registry) {
 	t.Helper()
 	nc, _ := natstest.Connect(t, ncURL, natstest.Reconnect)
 	reg := prometheus.NewRegistry()
 	opts.Registerer = reg
-	p, err := natspub.New(nc, opts)
+	p, err := stream.New(nc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +68,8 @@ func newPublisher(t testing.TB, ncURL string, opts natspub.Options) (*natspub.Pu
 
 func TestPublishStoresOnce(t *testing.T) {
 	srv, _, js, _ := setup(t)
-	p, reg := newPublisher(t, srv.ClientURL(), natspub.Options{})
-	ev := event("Support", time.Now(), false)
+	p, reg := newPublisher(t, srv.ClientURL(), stream.Options{})
+	ev := newEvent("Support", time.Now(), false)
 	ctx := ctxT(t)
 	for i := 0; i < 2; i++ {
 		if err := p.Publish(ctx, ev); err != nil {
@@ -80,7 +80,7 @@ func TestPublishStoresOnce(t *testing.T) {
 	if len(got) != 1 || got[0].ID != ev.ID || got[0].Data.Schedule != "Support" || !got[0].Time.Equal(ev.Time) {
 		t.Fatalf("stored %s", describeIDs(got))
 	}
-	if s, d := counter(t, reg, natspub.OutcomeStored), counter(t, reg, natspub.OutcomeDuplicate); s != 1 || d != 1 {
+	if s, d := counter(t, reg, stream.OutcomeStored), counter(t, reg, stream.OutcomeDuplicate); s != 1 || d != 1 {
 		t.Errorf("stored %v duplicate %v, want 1 and 1", s, d)
 	}
 	if c, sum := lag(t, reg); c != 1 || sum <= 0 || sum > 5 {
@@ -93,14 +93,14 @@ func TestThreePublishersStoreOneMessage(t *testing.T) {
 	srv, _, js, _ := setup(t)
 	const n = 200
 	base := time.Now().Truncate(time.Second)
-	evs := make([]publisher.Event, n)
+	evs := make([]event.Event, n)
 	for i := range evs {
-		evs[i] = event(fmt.Sprintf("S%d", i%20), base.Add(time.Duration(i)*time.Millisecond), (i/20)%2 == 0)
+		evs[i] = newEvent(fmt.Sprintf("S%d", i%20), base.Add(time.Duration(i)*time.Millisecond), (i/20)%2 == 0)
 	}
 	regs := make([]*prometheus.Registry, 3)
 	var wg sync.WaitGroup
 	for r := range regs {
-		p, reg := newPublisher(t, srv.ClientURL(), natspub.Options{})
+		p, reg := newPublisher(t, srv.ClientURL(), stream.Options{})
 		regs[r] = reg
 		wg.Add(1)
 		go func() {
@@ -130,8 +130,8 @@ func TestThreePublishersStoreOneMessage(t *testing.T) {
 	}
 	var stored, dups float64
 	for _, reg := range regs {
-		stored += counter(t, reg, natspub.OutcomeStored)
-		dups += counter(t, reg, natspub.OutcomeDuplicate)
+		stored += counter(t, reg, stream.OutcomeStored)
+		dups += counter(t, reg, stream.OutcomeDuplicate)
 	}
 	if stored != n || dups != 2*n {
 		t.Errorf("outcomes stored %v duplicate %v, want %d and %d", stored, dups, n, 2*n)
@@ -142,13 +142,13 @@ func TestThreePublishersStoreOneMessage(t *testing.T) {
 func TestRetriesUntilStored(t *testing.T) {
 	srv := natstest.Server(t)
 	_, js := natstest.Connect(t, srv.ClientURL(), natstest.Reconnect)
-	p, reg := newPublisher(t, srv.ClientURL(), natspub.Options{MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
-	ev := event("Support", time.Now(), true)
+	p, reg := newPublisher(t, srv.ClientURL(), stream.Options{MinBackoff: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	ev := newEvent("Support", time.Now(), true)
 	if !p.Enqueue(ev) {
 		t.Fatal("dropped")
 	}
-	waitFor(t, 10*time.Second, "a failed attempt", func() bool { return counter(t, reg, natspub.OutcomeError) >= 1 })
-	if _, err := natspub.EnsureStream(ctxT(t), js, natspub.StreamOptions{}); err != nil {
+	waitFor(t, 10*time.Second, "a failed attempt", func() bool { return counter(t, reg, stream.OutcomeError) >= 1 })
+	if _, err := stream.EnsureStream(ctxT(t), js, stream.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Flush(ctxT(t)); err != nil {
@@ -157,23 +157,23 @@ func TestRetriesUntilStored(t *testing.T) {
 	if got := storedEvents(t, js); len(got) != 1 || got[0].ID != ev.ID {
 		t.Fatalf("stored %s", describeIDs(got))
 	}
-	if counter(t, reg, natspub.OutcomeDropped) != 0 {
+	if counter(t, reg, stream.OutcomeDropped) != 0 {
 		t.Error("counted a drop")
 	}
 }
 
 func TestQueueFullAndCloseDropCounted(t *testing.T) {
 	srv := natstest.Server(t) // no stream: nothing can be stored
-	p, reg := newPublisher(t, srv.ClientURL(), natspub.Options{QueueSize: 2, MinBackoff: 10 * time.Millisecond})
+	p, reg := newPublisher(t, srv.ClientURL(), stream.Options{QueueSize: 2, MinBackoff: 10 * time.Millisecond})
 	now := time.Now()
 	results := []bool{}
 	for i := 0; i < 5; i++ {
-		results = append(results, p.Enqueue(event("S", now.Add(time.Duration(i)), true)))
+		results = append(results, p.Enqueue(newEvent("S", now.Add(time.Duration(i)), true)))
 	}
 	if !results[0] || !results[1] {
 		t.Fatalf("first events dropped: %v", results)
 	}
-	queueDrops := counter(t, reg, natspub.OutcomeDropped)
+	queueDrops := counter(t, reg, stream.OutcomeDropped)
 	if queueDrops == 0 {
 		t.Fatalf("no drop counted for a full queue: %v", results)
 	}
@@ -189,10 +189,10 @@ func TestQueueFullAndCloseDropCounted(t *testing.T) {
 		}
 	}
 	// Every accepted event was dropped at Close, every refused one at once.
-	if got := counter(t, reg, natspub.OutcomeDropped); got != 5 || p.Drops() != 5 {
+	if got := counter(t, reg, stream.OutcomeDropped); got != 5 || p.Drops() != 5 {
 		t.Errorf("dropped %v (Drops %d), want 5 (accepted %d)", got, p.Drops(), total)
 	}
-	if err := p.Publish(context.Background(), event("S", now, true)); !errors.Is(err, natspub.ErrClosed) {
+	if err := p.Publish(context.Background(), newEvent("S", now, true)); !errors.Is(err, stream.ErrClosed) {
 		t.Errorf("Publish after Close: %v", err)
 	}
 }
@@ -204,33 +204,33 @@ func TestQueueFullAndCloseDropCounted(t *testing.T) {
 // looked up.
 func TestSupersededEventsNotPublished(t *testing.T) {
 	now := time.Now()
-	withCause := func(ev publisher.Event, cause string) publisher.Event {
+	withCause := func(ev event.Event, cause string) event.Event {
 		ev.Data.Cause = cause
 		return ev
 	}
 	tests := []struct {
 		name   string
-		events []publisher.Event
+		events []event.Event
 		stored []int // indexes of the events that must be stored
 	}{
 		{"late event behind a later one",
-			[]publisher.Event{event("S", now.Add(-time.Hour), true), event("S", now.Add(-2*time.Hour), false), event("T", now.Add(-2*time.Hour), false)},
+			[]event.Event{newEvent("S", now.Add(-time.Hour), true), newEvent("S", now.Add(-2*time.Hour), false), newEvent("T", now.Add(-2*time.Hour), false)},
 			[]int{0, 2}},
 		{"config event repeating the stored state",
-			[]publisher.Event{event("S", now, false), withCause(event("S", now.Add(time.Second), false), scheduler.CauseConfig),
-				withCause(event("S", now.Add(2*time.Second), true), scheduler.CauseConfig)},
+			[]event.Event{newEvent("S", now, false), withCause(newEvent("S", now.Add(time.Second), false), scheduler.CauseConfig),
+				withCause(newEvent("S", now.Add(2*time.Second), true), scheduler.CauseConfig)},
 			[]int{0, 2}},
 		{"reconcile event repeating the stored state",
-			[]publisher.Event{event("S", now, true), withCause(event("S", now.Add(time.Second), true), scheduler.CauseReconcile)},
+			[]event.Event{newEvent("S", now, true), withCause(newEvent("S", now.Add(time.Second), true), scheduler.CauseReconcile)},
 			[]int{0}},
 		{"boundary events on time are not looked up",
-			[]publisher.Event{event("S", now, false), event("S", now.Add(time.Second), false)},
+			[]event.Event{newEvent("S", now, false), newEvent("S", now.Add(time.Second), false)},
 			[]int{0, 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, _, js, _ := setup(t)
-			p, reg := newPublisher(t, srv.ClientURL(), natspub.Options{LateAfter: time.Minute})
+			p, reg := newPublisher(t, srv.ClientURL(), stream.Options{LateAfter: time.Minute})
 			ctx := ctxT(t)
 			for _, ev := range tt.events {
 				if err := p.Publish(ctx, ev); err != nil {
@@ -238,14 +238,14 @@ func TestSupersededEventsNotPublished(t *testing.T) {
 				}
 			}
 			got := storedEvents(t, js)
-			var want []publisher.Event
+			var want []event.Event
 			for _, i := range tt.stored {
 				want = append(want, tt.events[i])
 			}
 			if describeIDs(got) != describeIDs(want) {
 				t.Fatalf("stored %s\nwant %s", describeIDs(got), describeIDs(want))
 			}
-			if d := counter(t, reg, natspub.OutcomeDuplicate); int(d) != len(tt.events)-len(tt.stored) {
+			if d := counter(t, reg, stream.OutcomeDuplicate); int(d) != len(tt.events)-len(tt.stored) {
 				t.Errorf("duplicates %v", d)
 			}
 		})

@@ -1,8 +1,12 @@
-// Package publisher defines the transition events of Schedule Manager and
-// where they go: the CloudEvents 1.0 envelope (Event), the NATS subject
-// scheme (EventSubject, SubjectToken) and the Publisher interface that the
-// sinks implement (publisher/nats: JetStream, the status snapshot and
-// Server-Sent Events; publisher/webhook: signed webhooks).
+// Package event is the wire format of Schedule Manager's transition
+// events: the CloudEvents 1.0 envelope (Event, Snapshot), the NATS subject
+// scheme (Subject, SubjectToken, StreamName), the deterministic event id
+// (ID) and Standard Webhooks signatures (Sign, Verify).
+//
+// It imports nothing but the standard library, so a subscriber or a
+// webhook receiver links no server code. The service's sinks
+// (publisher/stream: JetStream and the status snapshot; publisher/webhook:
+// signed webhooks) and the Go client build on it.
 //
 // # Events
 //
@@ -10,7 +14,7 @@
 // closed reason), in JSON structured mode:
 //
 //	{"specversion":"1.0",
-//	 "id":"5f0c…",                                // EventID: 32 hex digits
+//	 "id":"5f0c…",                                // ID: 32 hex digits
 //	 "source":"schedule-manager",                 // configurable
 //	 "type":"io.schedulemanager.schedule.closed", // or ….opened
 //	 "subject":"Support",                         // the schedule name
@@ -31,7 +35,7 @@
 // A schedule added by a config write is announced with previous
 // {isOpen:false, closedReason:""}.
 //
-// The id is deterministic (EventID: schedule, instant, new state), so every
+// The id is deterministic (ID: schedule, instant, new state), so every
 // replica announcing the same transition produces the same event, and
 // JetStream, de-duplicating on Nats-Msg-Id, stores it once.
 //
@@ -49,13 +53,22 @@
 //	nats sub 'schedmgr.events.*.closed'           # every close
 //	nats sub 'schedmgr.events.Sales~20EU.*'       # the schedule "Sales EU"
 //
-// The snapshot (type io.schedulemanager.schedule.snapshot, see Snapshot) is
-// the status of every schedule, on a cron spec, for subscribers that join
-// late; it is a plain NATS publish, not kept in the stream.
+// The events are kept in the JetStream stream StreamName. The snapshot
+// (type TypeSnapshot, see Snapshot) is the status of every schedule, on a
+// cron spec, for subscribers that join late; it is a plain NATS publish,
+// not kept in the stream.
 //
-// # Go
+// # Webhooks
 //
-//	ev := publisher.New("schedule-manager", schedulerEvent)
-//	subject := ev.NATSSubject() // schedmgr.events.Support.closed
-//	body, _ := json.Marshal(ev)
-package publisher
+// Webhook deliveries carry an Event as their body and the Standard
+// Webhooks headers (webhook-id, webhook-timestamp, webhook-signature). A
+// receiver checks them with Verify against the endpoint's secret:
+//
+//	body, _ := io.ReadAll(r.Body) // the raw bytes, not re-encoded JSON
+//	if err := event.Verify(secret, r.Header, body, time.Now(), 0); err != nil {
+//		http.Error(w, "invalid signature", http.StatusUnauthorized)
+//		return
+//	}
+//	var ev event.Event
+//	_ = json.Unmarshal(body, &ev)
+package event

@@ -1,4 +1,4 @@
-package webhook
+package event
 
 import (
 	"crypto/hmac"
@@ -92,8 +92,9 @@ func mac(key []byte, id string, unix int64, body []byte) []byte {
 	return h.Sum(nil)
 }
 
-// setSignatureHeaders sets the three Standard Webhooks headers.
-func setSignatureHeaders(h http.Header, key []byte, id string, timestamp time.Time, body []byte) {
+// SetSignatureHeaders sets the three Standard Webhooks headers of a
+// delivery signed with key (the decoded secret, see ParseSecret).
+func SetSignatureHeaders(h http.Header, key []byte, id string, timestamp time.Time, body []byte) {
 	unix := timestamp.Unix()
 	h.Set(HeaderID, id)
 	h.Set(HeaderTimestamp, strconv.FormatInt(unix, 10))

@@ -1,13 +1,10 @@
-package publisher
+package event
 
 import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"time"
-
-	"github.com/schedule-manager/schedule-manager/engine"
-	"github.com/schedule-manager/schedule-manager/scheduler"
 )
 
 // CloudEvents attribute values used by every event.
@@ -94,55 +91,47 @@ func (e Event) Opened() bool { return e.Data.IsOpen }
 // NATSSubject is the subject the event is published on.
 func (e Event) NATSSubject() string { return EventSubject(e.Data.Schedule, e.Data.IsOpen) }
 
-// New builds the event for a scheduler transition. source is the
-// CloudEvents source ("" means DefaultSource).
-func New(source string, ev scheduler.Event) Event {
+// New returns the event announcing d: one change of d.Schedule's state at
+// d.At. The id, type, subject and time are derived from d, so every replica
+// announcing the same change builds the same event. Times are in UTC.
+// source is the CloudEvents source ("" means DefaultSource).
+func New(source string, d Data) Event {
 	if source == "" {
 		source = DefaultSource
 	}
-	at := ev.At.UTC()
+	d.At = d.At.UTC()
+	if d.NextTransition != nil {
+		n := *d.NextTransition
+		n.At = n.At.UTC()
+		d.NextTransition = &n
+	}
 	typ := TypeClosed
-	if ev.Status.IsOpen {
+	if d.IsOpen {
 		typ = TypeOpened
-	}
-	d := Data{
-		Schedule:      ev.Schedule,
-		TimeZone:      ev.TimeZone,
-		IsOpen:        ev.Status.IsOpen,
-		ClosedReason:  ev.Status.ClosedReason,
-		At:            at,
-		Previous:      State{IsOpen: ev.Previous.IsOpen, ClosedReason: ev.Previous.ClosedReason},
-		Holiday:       ev.Status.Holiday,
-		ConfigVersion: ev.ConfigVersion,
-		Cause:         ev.Cause,
-	}
-	if ev.Status.RuleID != "" || ev.Status.RuleName != "" {
-		d.Rule = &Rule{ID: ev.Status.RuleID, Name: ev.Status.RuleName}
-	}
-	if ev.HasNext {
-		d.NextTransition = &Transition{At: ev.Next.At.UTC(), IsOpen: ev.Next.Status.IsOpen, ClosedReason: ev.Next.Status.ClosedReason}
 	}
 	return Event{
 		SpecVersion:     SpecVersion,
-		ID:              EventID(ev.Schedule, at, ev.Status),
+		ID:              ID(d.Schedule, d.At, d.IsOpen, d.ClosedReason),
 		Source:          source,
 		Type:            typ,
-		Subject:         ev.Schedule,
-		Time:            at,
+		Subject:         d.Schedule,
+		Time:            d.At,
 		DataContentType: DataContentType,
 		Data:            d,
 	}
 }
 
-// EventID is the deterministic id of the transition of schedule to status
-// at instant at: every replica announcing the same transition computes the
-// same id, which is the JetStream Nats-Msg-Id that de-duplicates it.
+// ID is the deterministic id of the change of schedule to the state
+// (isOpen, closedReason) at instant at: every replica announcing the same
+// change computes the same id, which is the JetStream Nats-Msg-Id that
+// de-duplicates it.
 //
 // It is the first 16 bytes of SHA-256 over the length-prefixed schedule
 // name, the instant in Unix nanoseconds, isOpen and the length-prefixed
-// closed reason, in hex (32 characters). Only the state (isOpen,
-// closedReason) counts, not the deciding rule.
-func EventID(schedule string, at time.Time, status engine.Status) string {
+// closed reason, in hex (32 characters). Only the state counts, not the
+// deciding rule. The layout never changes: replicas of different versions
+// must agree on it during a rolling upgrade.
+func ID(schedule string, at time.Time, isOpen bool, closedReason string) string {
 	h := sha256.New()
 	var buf [8]byte
 	writeString := func(s string) {
@@ -153,12 +142,12 @@ func EventID(schedule string, at time.Time, status engine.Status) string {
 	writeString(schedule)
 	binary.BigEndian.PutUint64(buf[:], uint64(at.UnixNano()))
 	h.Write(buf[:])
-	if status.IsOpen {
+	if isOpen {
 		h.Write([]byte{1})
 	} else {
 		h.Write([]byte{0})
 	}
-	writeString(status.ClosedReason)
+	writeString(closedReason)
 	sum := h.Sum(nil)
 	return hex.EncodeToString(sum[:16])
 }

@@ -1,4 +1,4 @@
-package nats
+package stream
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/schedule-manager/schedule-manager/publisher"
+	"github.com/schedule-manager/schedule-manager/event"
 )
 
 // SSE defaults.
@@ -195,9 +195,9 @@ func (h *SSEHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				continue
 			}
-			typ := publisher.TypeClosed
-			if publisher.KindOf(m.Subject()) == publisher.KindOpened {
-				typ = publisher.TypeOpened
+			typ := event.TypeClosed
+			if event.KindOf(m.Subject()) == event.KindOpened {
+				typ = event.TypeOpened
 			}
 			if !send("id: %d\nevent: %s\ndata: %s\n\n", meta.Sequence.Stream, typ, m.Data()) {
 				return
@@ -224,7 +224,7 @@ func consumerConfig(r *http.Request) (jetstream.OrderedConsumerConfig, error) {
 	}
 	if q.Has("schedule") {
 		name := q.Get("schedule")
-		cfg.FilterSubjects = []string{publisher.ScheduleFilter(name)}
+		cfg.FilterSubjects = []string{event.ScheduleFilter(name)}
 	}
 	return cfg, nil
 }

@@ -1,4 +1,4 @@
-package publisher
+package event
 
 import (
 	"math/rand/v2"

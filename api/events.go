@@ -1,0 +1,178 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/schedule-manager/schedule-manager/publisher/stream"
+)
+
+// EventFeed reads stored transition events back in stream order.
+// *stream.Reader implements it.
+type EventFeed interface {
+	Follow(ctx context.Context, o stream.FollowOptions) (<-chan stream.Message, error)
+}
+
+var _ EventFeed = (*stream.Reader)(nil)
+
+// SSE defaults.
+const (
+	DefaultSSEHeartbeat  = 15 * time.Second
+	DefaultSSEMaxClients = 256
+	// sseWriteTimeout bounds one write to a client, so a client that stops
+	// reading cannot hold a stream (and its consumer) forever.
+	sseWriteTimeout = time.Minute
+)
+
+// sseSlots counts the open event streams and ends them on Close.
+type sseSlots struct {
+	max int
+
+	mu      sync.Mutex
+	open    int
+	closed  bool
+	closing chan struct{}
+}
+
+func newSSESlots(max int) *sseSlots {
+	if max <= 0 {
+		max = DefaultSSEMaxClients
+	}
+	return &sseSlots{max: max, closing: make(chan struct{})}
+}
+
+func (s *sseSlots) acquire() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.open >= s.max {
+		return false
+	}
+	s.open++
+	return true
+}
+
+func (s *sseSlots) release() {
+	s.mu.Lock()
+	s.open--
+	s.mu.Unlock()
+}
+
+func (s *sseSlots) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.closing)
+	}
+}
+
+// Close ends every open event stream and refuses new ones (503). Call it
+// when the HTTP server shuts down (http.Server.RegisterOnShutdown): its
+// graceful shutdown waits for handlers, and an event stream would
+// otherwise never end.
+func (s *Server) Close() { s.sse.close() }
+
+// events serves GET /api/v1/events as Server-Sent Events:
+//
+//	id: <stream sequence>
+//	event: io.schedulemanager.schedule.opened
+//	data: {"specversion":"1.0",...}
+//
+// A reconnecting client resumes after the sequence in its Last-Event-ID
+// header (browsers send it), or after ?since=<sequence> (0: every retained
+// event); without either, only new events are sent. ?schedule=<name>
+// limits the stream to one schedule. A ": ping" comment is sent every
+// heartbeat so proxies keep the connection.
+func (s *Server) events(w http.ResponseWriter, r *http.Request, _ principal) {
+	if s.feed == nil {
+		writeError(w, http.StatusNotFound, "events are disabled on this service (events.disabled)")
+		return
+	}
+	o, err := followOptions(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !s.sse.acquire() {
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "too many event streams open (or shutting down); retry later")
+		return
+	}
+	defer s.sse.release()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.sse.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	msgs, err := s.feed.Follow(ctx, o)
+	if err != nil {
+		s.log.Warn("event stream unavailable", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "event stream unavailable: "+err.Error())
+		return
+	}
+
+	rc := http.NewResponseController(w)
+	// The server's WriteTimeout would cut the stream: lift it, and bound
+	// each write instead.
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil {
+		s.log.Debug("event stream: clear write deadline", "err", err)
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream")
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	send := func(format string, args ...any) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
+		if _, err := fmt.Fprintf(w, format, args...); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !send("retry: 2000\n: connected\n\n") {
+		return
+	}
+	ping := time.NewTicker(s.sseHeartbeat)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ping.C:
+			if !send(": ping\n\n") {
+				return
+			}
+		case m, ok := <-msgs:
+			if !ok || !send("id: %d\nevent: %s\ndata: %s\n\n", m.Seq, m.Type, m.Data) {
+				return
+			}
+		}
+	}
+}
+
+// followOptions reads the resume point and filter of a request.
+func followOptions(r *http.Request) (stream.FollowOptions, error) {
+	var o stream.FollowOptions
+	q := r.URL.Query()
+	from, source := r.Header.Get("Last-Event-ID"), "Last-Event-ID"
+	if from == "" && q.Has("since") {
+		from, source = q.Get("since"), "since"
+	}
+	if from != "" {
+		seq, err := strconv.ParseUint(from, 10, 64)
+		if err != nil {
+			return o, fmt.Errorf("%s: %s is not a stream sequence (a non-negative integer)", source, quote(from))
+		}
+		o.Resume, o.After = true, seq
+	}
+	o.Schedule = q.Get("schedule")
+	return o, nil
+}
