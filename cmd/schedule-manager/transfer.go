@@ -7,14 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
+	"github.com/schedule-manager/schedule-manager/app"
 	"github.com/schedule-manager/schedule-manager/client"
 	"github.com/schedule-manager/schedule-manager/engine"
 	"github.com/schedule-manager/schedule-manager/store"
@@ -58,32 +55,12 @@ func (f *targetFlags) open(ctx context.Context) (configTarget, error) {
 			return nil, errors.New("--server needs --token or $SCHEDMGR_TOKEN")
 		}
 		return newHTTPTarget(f.server, token)
-	case f.natsURL != "":
-		nc, err := nats.Connect(f.natsURL, nats.Name("schedule-manager cli"))
-		if err != nil {
-			return nil, fmt.Errorf("connect %s: %w", f.natsURL, err)
-		}
-		return newStoreTarget(ctx, nc, nil)
 	default:
-		dir := filepath.Join(f.dataDir, "jetstream")
-		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("data-dir: no store at %s: %w", dir, err)
-		}
-		srv, err := server.NewServer(&server.Options{JetStream: true, StoreDir: dir, DontListen: true, NoSigs: true, NoLog: true})
+		conn, err := app.OpenStore(ctx, app.StoreOptions{NATSURL: f.natsURL, DataDir: f.dataDir, MustExist: true, Name: "cli"})
 		if err != nil {
-			return nil, fmt.Errorf("data-dir: %w", err)
+			return nil, err
 		}
-		go srv.Start()
-		if !srv.ReadyForConnections(10 * time.Second) {
-			srv.Shutdown()
-			return nil, errors.New("data-dir: embedded NATS did not start")
-		}
-		nc, err := nats.Connect("", nats.InProcessServer(srv))
-		if err != nil {
-			srv.Shutdown()
-			return nil, fmt.Errorf("data-dir: %w", err)
-		}
-		return newStoreTarget(ctx, nc, srv)
+		return &storeTarget{conn: conn}, nil
 	}
 }
 
@@ -99,27 +76,13 @@ func (f *targetFlags) with(ctx context.Context, fn func(context.Context, configT
 	return fn(ctx, t)
 }
 
+// storeTarget reads and writes the config store directly, through NATS.
 type storeTarget struct {
-	nc  *nats.Conn
-	srv *server.Server
-	st  *store.JetStream
-}
-
-func newStoreTarget(ctx context.Context, nc *nats.Conn, srv *server.Server) (*storeTarget, error) {
-	t := &storeTarget{nc: nc, srv: srv}
-	js, err := jetstream.New(nc)
-	if err == nil {
-		t.st, err = store.NewJetStream(ctx, js, store.Options{})
-	}
-	if err != nil {
-		t.close()
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	return t, nil
+	conn *app.StoreConn
 }
 
 func (t *storeTarget) get(ctx context.Context) ([]byte, uint64, error) {
-	e, err := t.st.Get(ctx)
+	e, err := t.conn.Store.Get(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, 0, nil
 	}
@@ -127,19 +90,10 @@ func (t *storeTarget) get(ctx context.Context) ([]byte, uint64, error) {
 }
 
 func (t *storeTarget) put(ctx context.Context, data []byte, version uint64, message string) (uint64, error) {
-	return t.st.Put(ctx, data, version, store.Meta{Author: "cli import", Message: message, Time: time.Now()})
+	return t.conn.Store.Put(ctx, data, version, store.Meta{Author: "cli import", Message: message, Time: time.Now()})
 }
 
-func (t *storeTarget) close() {
-	_ = t.nc.Drain()
-	for i := 0; i < 100 && !t.nc.IsClosed(); i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if t.srv != nil {
-		t.srv.Shutdown()
-		t.srv.WaitForShutdown()
-	}
-}
+func (t *storeTarget) close() { t.conn.Close() }
 
 // httpTarget reads and writes the config through a running service's
 // admin API.
