@@ -92,6 +92,11 @@ func addCompletionCmd(root *cobra.Command) {
 	}
 }
 
+// errReported is returned by a command that has already reported its
+// failure on stdout (validate --json of an invalid document): exit 1 and
+// print nothing more.
+var errReported = errors.New("failure reported on stdout")
+
 // runError marks an error returned by a command's RunE, as opposed to one
 // cobra produced while parsing the command line (a usage error).
 type runError struct{ err error }
@@ -131,7 +136,9 @@ func execute(root *cobra.Command, args []string, stderr io.Writer) int {
 	}
 	var re runError
 	if errors.As(err, &re) {
-		printError(stderr, re.err)
+		if !errors.Is(re.err, errReported) {
+			printError(stderr, re.err)
+		}
 		return exitError
 	}
 	fmt.Fprintf(stderr, "Error: %v\nRun '%s --help' for usage.\n", err, cmd.CommandPath())
