@@ -24,44 +24,51 @@ type configTarget interface {
 	close()
 }
 
+// targetFlags say where import and export find the config: exactly one of
+// a running service (server, with a token), a NATS cluster or a stopped
+// service's data dir.
 type targetFlags struct {
 	server, token, natsURL, dataDir string
 }
 
+// add defines the flags on cmd and checks them before cmd runs, so that a
+// wrong combination, or --server without a token, is a usage error (exit
+// 2) like any missing required flag, and nothing is opened.
 func (f *targetFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.server, "server", "", "base URL of a running service (uses the admin API)")
-	cmd.Flags().StringVar(&f.token, "token", "", "bearer token for --server (default $SCHEDMGR_TOKEN)")
+	cmd.Flags().StringVar(&f.server, "server", "", "base URL of a running service (uses the admin API; needs a token)")
+	cmd.Flags().StringVar(&f.token, "token", "", "bearer token for --server, required with it: viewer to export, admin to import (default $"+tokenEnv+")")
 	cmd.Flags().StringVar(&f.natsURL, "nats-url", "", "NATS URL of the cluster holding the store")
 	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "data dir of a stopped single-host service")
+	cmd.MarkFlagsOneRequired("server", "nats-url", "data-dir")
+	cmd.MarkFlagsMutuallyExclusive("server", "nats-url", "data-dir")
+	cmd.PreRunE = func(*cobra.Command, []string) error { return f.resolveToken(os.Getenv) }
 }
 
+// resolveToken takes the token from $SCHEDMGR_TOKEN when --token is not
+// given, and fails when --server has none.
+func (f *targetFlags) resolveToken(getenv func(string) string) error {
+	if f.server == "" {
+		return nil
+	}
+	if f.token == "" {
+		f.token = getenv(tokenEnv)
+	}
+	if f.token == "" {
+		return fmt.Errorf("--server needs --token or $%s: the admin API requires a token (viewer to export, admin to import)", tokenEnv)
+	}
+	return nil
+}
+
+// open connects to the target the flags name.
 func (f *targetFlags) open(ctx context.Context) (configTarget, error) {
-	n := 0
-	for _, s := range []string{f.server, f.natsURL, f.dataDir} {
-		if s != "" {
-			n++
-		}
+	if f.server != "" {
+		return newHTTPTarget(f.server, f.token)
 	}
-	if n != 1 {
-		return nil, errors.New("give exactly one of --server, --nats-url or --data-dir")
+	conn, err := app.OpenStore(ctx, app.StoreOptions{NATSURL: f.natsURL, DataDir: f.dataDir, MustExist: true, Name: "cli"})
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case f.server != "":
-		token := f.token
-		if token == "" {
-			token = os.Getenv("SCHEDMGR_TOKEN")
-		}
-		if token == "" {
-			return nil, errors.New("--server needs --token or $SCHEDMGR_TOKEN")
-		}
-		return newHTTPTarget(f.server, token)
-	default:
-		conn, err := app.OpenStore(ctx, app.StoreOptions{NATSURL: f.natsURL, DataDir: f.dataDir, MustExist: true, Name: "cli"})
-		if err != nil {
-			return nil, err
-		}
-		return &storeTarget{conn: conn}, nil
-	}
+	return &storeTarget{conn: conn}, nil
 }
 
 // with opens the target for one minute at most, runs fn and closes it.
@@ -134,14 +141,16 @@ func newImportCmd(c *cli) *cobra.Command {
 		Short: "Validate a config file and publish it as a new version",
 		Long: `import validates FILE and writes it as the next config version of a running
 service (--server), a NATS cluster (--nats-url) or a stopped single-host
-service's data dir (--data-dir). Every replica serves it within a second.`,
+service's data dir (--data-dir). Every replica serves it within a second.
+--server needs an admin token (--token or $SCHEDMGR_TOKEN); without one,
+import exits 2 like any missing required flag.`,
 		Example: `  schedule-manager import config.json --server http://127.0.0.1:8080 --token $TOKEN -m "holidays 2027"
   schedule-manager import config.private.json --data-dir ./data`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(args[0])
 			if err != nil {
-				return err
+				return fmt.Errorf("read config: %w", err)
 			}
 			if _, err := engine.Load(data); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
@@ -173,7 +182,9 @@ func newExportCmd(c *cli) *cobra.Command {
 		Short: "Print the current config (Twilio format) so it can live in git",
 		Long: `export prints the latest config version, pretty-printed, from a running
 service (--server), a NATS cluster (--nats-url) or a stopped single-host
-service's data dir (--data-dir). The output loads in Twilio's plugin as is.`,
+service's data dir (--data-dir). The output loads in Twilio's plugin as is.
+--server needs a token, a viewer one is enough (--token or $SCHEDMGR_TOKEN);
+without one, export exits 2 like any missing required flag.`,
 		Example: `  schedule-manager export --server http://127.0.0.1:8080 --token $TOKEN > config.json
   schedule-manager export --data-dir ./data -o config.json`,
 		Args: cobra.NoArgs,
