@@ -11,9 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -31,8 +29,8 @@ import (
 type App struct {
 	opts      Options
 	log       *slog.Logger
+	conn      *StoreConn // NATS and the config store
 	nc        *nats.Conn
-	srv       *server.Server // nil when joining an external cluster
 	store     *store.JetStream
 	presence  *store.Presence
 	sched     *scheduler.Scheduler
@@ -81,17 +79,12 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 	startCtx, cancelStart := context.WithTimeout(ctx, 30*time.Second)
 	defer cancelStart()
 	var err error
-	if a.nc, a.srv, err = connectNATS(startCtx, o); err != nil {
+	if a.conn, err = OpenStore(startCtx, o.storeOptions()); err != nil {
 		return nil, err
 	}
-	js, err := jetstream.New(a.nc)
-	if err != nil {
-		return nil, fmt.Errorf("jetstream: %w", err)
-	}
+	js := a.conn.JetStream
+	a.nc, a.store = a.conn.Conn, a.conn.Store
 	sopts := store.Options{Replicas: o.StoreReplicas, Logger: o.Logger}
-	if a.store, err = store.NewJetStream(startCtx, js, sopts); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
 	if a.presence, err = store.NewPresence(startCtx, js, sopts); err != nil {
 		return nil, fmt.Errorf("open presence: %w", err)
 	}
@@ -185,11 +178,8 @@ func (a *App) HTTPAddr() string { return a.listener.Addr().String() }
 
 // NATSURL returns the client URL of the embedded server, or the joined URL.
 func (a *App) NATSURL() string {
-	if a.srv != nil {
-		if a.opts.NATSListen == "off" {
-			return ""
-		}
-		return a.srv.ClientURL()
+	if a.opts.NATSURL == "" {
+		return a.conn.ClientURL()
 	}
 	return a.opts.NATSURL
 }
@@ -391,17 +381,8 @@ func (a *App) closeAll() {
 	a.stopWebhooks(flushCtx)
 	a.stopEvents(flushCtx)
 	cancel()
-	if a.nc != nil {
-		if err := a.nc.Drain(); err != nil {
-			a.nc.Close()
-		}
-		for i := 0; i < 100 && !a.nc.IsClosed(); i++ {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	if a.srv != nil {
-		a.srv.Shutdown()
-		a.srv.WaitForShutdown()
+	if a.conn != nil {
+		a.conn.Close()
 	}
 }
 

@@ -73,8 +73,9 @@ func TestReadmeMentionsEveryFile(t *testing.T) {
 
 // TestSettingsNamesAreKnown checks every SCHEDMGR_* variable and settings
 // file key used by the deployment files against the keys the serve command
-// accepts (settingKeys in cmd/schedule-manager/settings.go): an unknown
-// one stops the service at start-up.
+// accepts (the flags of addServeFlags and the keys of nonFlagSettings in
+// cmd/schedule-manager/settings.go): an unknown one stops the service at
+// start-up.
 func TestSettingsNamesAreKnown(t *testing.T) {
 	keys := settingKeys(t)
 	envRE := regexp.MustCompile(`\bSCHEDMGR_[A-Z0-9_]+`)
@@ -109,8 +110,9 @@ func TestSettingsNamesAreKnown(t *testing.T) {
 	}
 }
 
-// settingKeys reads the keys of the settingKeys map literal from the serve
-// command's source.
+// settingKeys reads the serve command's setting keys from its source: the
+// flag names addServeFlags defines (the first string literal of each fs.*
+// call) and the keys of the nonFlagSettings map literal.
 func settingKeys(t *testing.T) map[string]bool {
 	t.Helper()
 	path := filepath.Join(root, "cmd/schedule-manager/settings.go")
@@ -119,25 +121,58 @@ func settingKeys(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	keys := map[string]bool{}
-	ast.Inspect(f, func(n ast.Node) bool {
-		vs, ok := n.(*ast.ValueSpec)
-		if !ok || len(vs.Names) != 1 || vs.Names[0].Name != "settingKeys" || len(vs.Values) != 1 {
-			return true
+	str := func(e ast.Expr) (string, bool) {
+		if bl, ok := e.(*ast.BasicLit); ok && bl.Kind == token.STRING {
+			s, err := strconv.Unquote(bl.Value)
+			return s, err == nil
 		}
-		if lit, ok := vs.Values[0].(*ast.CompositeLit); ok {
-			for _, e := range lit.Elts {
-				if kv, ok := e.(*ast.KeyValueExpr); ok {
-					if bl, ok := kv.Key.(*ast.BasicLit); ok && bl.Kind == token.STRING {
-						s, _ := strconv.Unquote(bl.Value)
+		return "", false
+	}
+	var flags, others int
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncDecl:
+			if n.Name.Name != "addServeFlags" {
+				return true
+			}
+			ast.Inspect(n.Body, func(n ast.Node) bool {
+				call, ok := n.(*ast.CallExpr)
+				if !ok {
+					return true
+				}
+				if sel, ok := call.Fun.(*ast.SelectorExpr); !ok || fmt.Sprint(sel.X) != "fs" {
+					return true
+				}
+				for _, arg := range call.Args[:min(2, len(call.Args))] { // fs.String("name", ...), fs.StringVar(&v, "name", ...)
+					if s, ok := str(arg); ok {
 						keys[s] = true
+						flags++
+						break
+					}
+				}
+				return true
+			})
+			return false
+		case *ast.ValueSpec:
+			if len(n.Names) != 1 || n.Names[0].Name != "nonFlagSettings" || len(n.Values) != 1 {
+				return true
+			}
+			if lit, ok := n.Values[0].(*ast.CompositeLit); ok {
+				for _, e := range lit.Elts {
+					if kv, ok := e.(*ast.KeyValueExpr); ok {
+						if s, ok := str(kv.Key); ok {
+							keys[s] = true
+							others++
+						}
 					}
 				}
 			}
+			return false
 		}
-		return false
+		return true
 	})
-	if len(keys) < 10 {
-		t.Fatalf("%s: found only %d keys in settingKeys; has it moved?", rel(path), len(keys))
+	if flags < 10 || others == 0 {
+		t.Fatalf("%s: found %d flags in addServeFlags and %d keys in nonFlagSettings; have they moved?", rel(path), flags, others)
 	}
 	return keys
 }

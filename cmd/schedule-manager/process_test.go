@@ -53,6 +53,35 @@ func TestBinary(t *testing.T) {
 			t.Errorf("got %+v", r)
 		}
 	})
+	t.Run("validate --json invalid", func(t *testing.T) {
+		r := runBin("validate", "--json", invalid)
+		var got validateResult
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 1 || r.stderr != "" {
+			t.Fatalf("got %+v (%v)", r, err)
+		}
+		if got.Valid || len(got.Errors) != 5 || got.Errors[0].Path != "rules[0].endTime" {
+			t.Errorf("got %+v", got)
+		}
+	})
+	t.Run("version --json says what version says", func(t *testing.T) {
+		var b buildInfo
+		r := runBin("version", "--json")
+		if err := json.Unmarshal([]byte(r.stdout), &b); err != nil || r.code != 0 {
+			t.Fatalf("got %+v (%v)", r, err)
+		}
+		text := "schedule-manager " + b.Version
+		if b.Commit != "" {
+			text += " (commit " + b.Commit[:min(12, len(b.Commit))]
+			if b.Modified {
+				text += ", modified"
+			}
+			text += ")"
+		}
+		text += " " + b.Go + " " + b.Platform + "\n"
+		if r := runBin("version"); r.stdout != text {
+			t.Errorf("version: %q; version --json gives %q", r.stdout, text)
+		}
+	})
 	t.Run("check --json", func(t *testing.T) {
 		r := runBin("check", "--config", defaultConfig, "Support", "--at", "2026-07-03T10:00", "--json")
 		if r.code != 0 || r.stderr != "" {

@@ -39,11 +39,15 @@ not, why?" for config files in the Twilio Flex Schedule Manager format
 (plus optional extensions: holiday calendars, overnight windows).
 
 Exit codes: 0 success, 1 error (invalid config, unknown schedule, bad time),
-2 usage error (unknown command or flag, wrong arguments).`,
+2 usage error (unknown command or flag, wrong arguments, missing required flag).
+
+Shell completion: schedule-manager completion bash|zsh|fish|powershell prints
+the script for that shell (see schedule-manager completion --help).`,
 		Example: `  schedule-manager validate examples/default.json
   schedule-manager check --config examples/default.json Support
   schedule-manager check --config examples/default.json Support --at 2027-11-25T10:00 --json
-  schedule-manager timeline --config examples/default.json Support --from 2026-07-01 --to 2026-07-08`,
+  schedule-manager timeline --config examples/default.json Support --from 2026-07-01 --to 2026-07-08
+  source <(schedule-manager completion bash)`,
 		Version:       versionString(),
 		SilenceErrors: true, // run() prints errors, so it can pick the exit code
 		SilenceUsage:  true,
@@ -54,7 +58,6 @@ Exit codes: 0 success, 1 error (invalid config, unknown schedule, bad time),
 	root.SetOut(c.stdout)
 	root.SetErr(c.stderr)
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.CompletionOptions.DisableDefaultCmd = true
 
 	root.AddCommand(
 		newValidateCmd(c),
@@ -65,9 +68,34 @@ Exit codes: 0 success, 1 error (invalid config, unknown schedule, bad time),
 		newImportCmd(c),
 		newExportCmd(c),
 	)
+	addCompletionCmd(root)
 	markRunErrors(root)
 	return root
 }
+
+// addCompletionCmd adds cobra's default completion command now rather than
+// when the tree runs, so it is part of the tree like every other command
+// (its errors mapped to exit codes, its help with examples).
+func addCompletionCmd(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, cmd := range root.Commands() {
+		if cmd.Name() == "completion" {
+			// Runnable, so that an unknown shell is a usage error (exit 2)
+			// rather than help and exit 0.
+			cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+			cmd.Example = `  source <(schedule-manager completion bash)
+  schedule-manager completion bash > /etc/bash_completion.d/schedule-manager
+  schedule-manager completion zsh > "${fpath[1]}/_schedule-manager"
+  schedule-manager completion fish > ~/.config/fish/completions/schedule-manager.fish
+  schedule-manager completion powershell | Out-String | Invoke-Expression`
+		}
+	}
+}
+
+// errReported is returned by a command that has already reported its
+// failure on stdout (validate --json of an invalid document): exit 1 and
+// print nothing more.
+var errReported = errors.New("failure reported on stdout")
 
 // runError marks an error returned by a command's RunE, as opposed to one
 // cobra produced while parsing the command line (a usage error).
@@ -108,7 +136,9 @@ func execute(root *cobra.Command, args []string, stderr io.Writer) int {
 	}
 	var re runError
 	if errors.As(err, &re) {
-		printError(stderr, re.err)
+		if !errors.Is(re.err, errReported) {
+			printError(stderr, re.err)
+		}
 		return exitError
 	}
 	fmt.Fprintf(stderr, "Error: %v\nRun '%s --help' for usage.\n", err, cmd.CommandPath())

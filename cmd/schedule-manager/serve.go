@@ -28,7 +28,13 @@ seeds an example config on first start and prints a generated admin token once.
 
 Settings come from a YAML file (--settings or SCHEDMGR_SETTINGS), then
 SCHEDMGR_* environment variables (SCHEDMGR_HTTP_ADDR, SCHEDMGR_ADMIN_TOKEN, ...),
-then flags, each overriding the one before.`,
+then flags, each overriding the one before. Every flag is a settings-file key
+and a variable (--http-addr: http-addr, SCHEDMGR_HTTP_ADDR); admin-token has no
+flag, and tokens and webhooks are set in the file only. An unknown key or
+SCHEDMGR_* variable stops serve, naming it (with the closest setting when it
+looks misspelt). SCHEDMGR_TOKEN, the token the CLI's --server commands send,
+is not a serve setting and is ignored, so one env file can serve both; the
+service's own admin token is SCHEDMGR_ADMIN_TOKEN.`,
 		Example: `  schedule-manager serve
   SCHEDMGR_ADMIN_TOKEN=$(openssl rand -hex 24) schedule-manager serve --http-addr :8080
   schedule-manager serve --nats-url nats://nats-1:4222,nats://nats-2:4222 --store-replicas 3`,

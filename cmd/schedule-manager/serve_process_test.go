@@ -114,7 +114,9 @@ func TestServeProcesses(t *testing.T) {
 	dataDir := t.TempDir()
 	natsAddr := freeAddr(t)
 	env := []string{"SCHEDMGR_ADMIN_TOKEN=" + processToken, "SCHEDMGR_LOG_LEVEL=warn"}
-	a := startServe(t, bin, env, "--data-dir", dataDir, "--nats-listen", natsAddr)
+	// One env file for the service and the CLI: serve ignores the CLI's
+	// SCHEDMGR_TOKEN.
+	a := startServe(t, bin, append(env, "SCHEDMGR_TOKEN="+processToken), "--data-dir", dataDir, "--nats-listen", natsAddr)
 	b := startServe(t, bin, env, "--nats-url", "nats://"+natsAddr, "--replica-id", "b")
 
 	// A write through A's admin API is served by B within a second.
@@ -195,6 +197,7 @@ func TestServeRejectsBadSettings(t *testing.T) {
 	}{
 		{"unknown key in file", []string{"--settings", settingsFile}, nil, "unknown setting http-adr"},
 		{"unknown env", nil, []string{"SCHEDMGR_HTTP_ADR=x"}, "SCHEDMGR_HTTP_ADR"},
+		{"misspelt env", nil, []string{"SCHEDMGR_HTTP_ADRR=x"}, "SCHEDMGR_HTTP_ADRR (did you mean SCHEDMGR_HTTP_ADDR?)"},
 		{"bad address", []string{"--http-addr", "nowhere"}, nil, "http-addr"},
 		{"unreadable seed", []string{"--seed-config", "/nonexistent/seed.json"}, nil, "seed-config"},
 		{"missing settings file", []string{"--settings", "/nonexistent.yaml"}, nil, "settings file"},

@@ -200,7 +200,7 @@ func TestTransferServer(t *testing.T) {
 		t.Errorf("import as viewer: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	t.Setenv("SCHEDMGR_TOKEN", "")
-	if r = runCLI(t, "", "export", "--server", base); r.code != 1 || !strings.Contains(r.stderr, "--server needs --token or $SCHEDMGR_TOKEN") {
+	if r = runCLI(t, "", "export", "--server", base); r.code != 2 || !strings.Contains(r.stderr, "--server needs --token or $SCHEDMGR_TOKEN") {
 		t.Errorf("export without a token: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r = runCLI(t, "", "export", "--server", base, "--token", "wrong-token-0123456789"); r.code != 1 || !strings.Contains(r.stderr, "401 Unauthorized") {

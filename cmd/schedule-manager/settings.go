@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -73,20 +75,58 @@ type tokenConfig struct {
 	SHA256 string `koanf:"sha256"`
 }
 
-// settingKeys are the keys a settings file or SCHEDMGR_* variable may set.
-var settingKeys = map[string]bool{
-	"http-addr": true, "data-dir": true, "nats-url": true, "nats-listen": true, "seed-config": true,
-	"admin-token": true, "tokens": true, "fail-closed": true, "cors-origins": true, "max-body-bytes": true,
-	"reconcile-spec": true, "horizon": true, "replica-id": true, "store-replicas": true,
-	"shutdown-timeout": true, "log-level": true, "log-format": true,
-	"events-disabled": true, "event-source": true, "event-retention": true, "event-duplicates": true,
-	"snapshot-spec": true, "webhooks-disabled": true, "webhook-max-deliver": true,
-	"webhook-attempt-timeout": true, "webhook-backoff-base": true, "webhook-backoff-max": true,
-	"webhooks": true,
+// settingsFlag names the settings file (SCHEDMGR_SETTINGS in the
+// environment). It is not itself a setting.
+const settingsFlag = "settings"
+
+// nonFlagSettings are the settings without a flag, each with whether a
+// SCHEDMGR_* variable may set it. Every other setting is a flag of
+// addServeFlags, so a new setting is one flag (and its field in settings):
+// the keys the file and the environment accept derive from the flag set.
+// admin-token has no flag because ps would show it; tokens and webhooks are
+// lists of objects, which only a settings file holds.
+var nonFlagSettings = map[string]bool{
+	"admin-token": true,
+	"tokens":      false,
+	"webhooks":    false,
+}
+
+// tokenEnv is where the CLI's client commands (--server) find their bearer
+// token.
+const tokenEnv = "SCHEDMGR_TOKEN"
+
+// clientEnv are the SCHEDMGR_* variables of the CLI's client commands. They
+// are not serve settings, and serve ignores them, so that one environment
+// (a shared env file, a shell profile) can hold both.
+var clientEnv = []string{tokenEnv}
+
+// knownSettings returns the keys a settings file may set, each with whether
+// a SCHEDMGR_* variable may set it too: every flag of fs but --settings, and
+// nonFlagSettings.
+func knownSettings(fs *pflag.FlagSet) map[string]bool {
+	known := maps.Clone(nonFlagSettings)
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Name != settingsFlag {
+			known[f.Name] = true
+		}
+	})
+	return known
+}
+
+// envName is the environment variable of setting key: SCHEDMGR_HTTP_ADDR
+// for http-addr.
+func envName(key string) string {
+	return "SCHEDMGR_" + strings.ToUpper(strings.ReplaceAll(key, "-", "_"))
+}
+
+// envKey is the setting key of environment variable name (prefix
+// SCHEDMGR_ included): http-addr for SCHEDMGR_HTTP_ADDR.
+func envKey(name string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(name, "SCHEDMGR_")), "_", "-")
 }
 
 func addServeFlags(fs *pflag.FlagSet) {
-	fs.String("settings", "", "YAML settings file (keys as the flag names)")
+	fs.String(settingsFlag, "", "YAML settings file: keys as the flag names, plus admin-token, tokens and webhooks")
 	fs.String("http-addr", app.DefaultHTTPAddr, "HTTP listen address for the API, UI and metrics")
 	fs.String("data-dir", app.DefaultDataDir, "where the embedded NATS server keeps JetStream data")
 	fs.String("nats-url", "", "join this NATS cluster (comma-separated URLs) instead of embedding a server")
@@ -115,13 +155,16 @@ func addServeFlags(fs *pflag.FlagSet) {
 }
 
 // loadSettings merges file, environment and flags. environ is os.Environ in
-// production and a fixed list in tests.
+// production and a fixed list in tests. A key of the file or a SCHEDMGR_*
+// variable that is no setting stops it, with a suggestion for a misspelling;
+// the variables of the CLI's client commands (clientEnv) are ignored.
 func loadSettings(fs *pflag.FlagSet, environ func() []string) (settings, error) {
+	known := knownSettings(fs)
 	k := koanf.New(".")
-	path, _ := fs.GetString("settings")
+	path, _ := fs.GetString(settingsFlag)
 	if path == "" {
 		for _, kv := range environ() {
-			if v, ok := strings.CutPrefix(kv, "SCHEDMGR_SETTINGS="); ok {
+			if v, ok := strings.CutPrefix(kv, envName(settingsFlag)+"="); ok {
 				path = v
 			}
 		}
@@ -130,25 +173,32 @@ func loadSettings(fs *pflag.FlagSet, environ func() []string) (settings, error) 
 		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
 			return settings{}, fmt.Errorf("settings file %s: %w", path, err)
 		}
-		if err := unknownKeys(k, "settings file "+path); err != nil {
+		if err := unknownKeys(k, known, "settings file "+path); err != nil {
 			return settings{}, err
 		}
 	}
-	var envErrs []string
+	var unknown, fileOnly []string
 	envProvider := env.Provider(".", env.Opt{
 		Prefix:      "SCHEDMGR_",
 		EnvironFunc: environ,
 		TransformFunc: func(name, value string) (string, any) {
-			key := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(name, "SCHEDMGR_")), "_", "-")
-			if key == "settings" {
+			key := envKey(name)
+			if key == settingsFlag || slices.Contains(clientEnv, name) {
 				return "", nil
 			}
-			if !settingKeys[key] || key == "tokens" || key == "webhooks" {
-				envErrs = append(envErrs, name)
+			envOK, ok := known[key]
+			switch {
+			case !ok:
+				unknown = append(unknown, name)
+				return "", nil
+			case !envOK:
+				fileOnly = append(fileOnly, name)
 				return "", nil
 			}
-			if key == "cors-origins" {
-				return key, strings.Split(value, ",")
+			if f := fs.Lookup(key); f != nil {
+				if _, ok := f.Value.(pflag.SliceValue); ok {
+					return key, strings.Split(value, ",")
+				}
 			}
 			return key, value
 		},
@@ -156,9 +206,8 @@ func loadSettings(fs *pflag.FlagSet, environ func() []string) (settings, error) 
 	if err := k.Load(envProvider, nil); err != nil {
 		return settings{}, fmt.Errorf("environment: %w", err)
 	}
-	if len(envErrs) > 0 {
-		sort.Strings(envErrs)
-		return settings{}, fmt.Errorf("unknown environment variable %s (known: SCHEDMGR_ + an upper-case flag name, e.g. SCHEDMGR_HTTP_ADDR)", strings.Join(envErrs, ", "))
+	if err := envErrors(unknown, fileOnly, known); err != nil {
+		return settings{}, err
 	}
 	if err := k.Load(posflag.Provider(fs, ".", k), nil); err != nil {
 		return settings{}, fmt.Errorf("flags: %w", err)
@@ -170,19 +219,87 @@ func loadSettings(fs *pflag.FlagSet, environ func() []string) (settings, error) 
 	return s, nil
 }
 
-func unknownKeys(k *koanf.Koanf, where string) error {
+// unknownKeys rejects the keys of k that are not known settings, naming
+// each with the closest known key when one is close.
+func unknownKeys(k *koanf.Koanf, known map[string]bool, where string) error {
+	candidates := slices.Sorted(maps.Keys(known))
 	var bad []string
 	for _, key := range k.Keys() {
 		top, _, _ := strings.Cut(key, ".")
-		if !settingKeys[top] {
-			bad = append(bad, key)
+		if _, ok := known[top]; ok {
+			continue
+		}
+		if s := didYouMean(top, candidates); s != "" {
+			key += " (did you mean " + s + "?)"
+		}
+		bad = append(bad, key)
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	noun := "setting"
+	if len(bad) > 1 {
+		noun = "settings"
+	}
+	return fmt.Errorf("%s: unknown %s %s; the keys are the flag names of serve, admin-token, tokens and webhooks",
+		where, noun, strings.Join(bad, ", "))
+}
+
+// envErrors reports SCHEDMGR_* variables that are no setting (unknown),
+// with the closest variable when one is close, and variables of settings
+// that only a settings file can hold (fileOnly).
+func envErrors(unknown, fileOnly []string, known map[string]bool) error {
+	var errs []error
+	if len(unknown) > 0 {
+		// Compared as keys (http-addr), without the common prefix.
+		var candidates, envOnly []string
+		for key, envOK := range known {
+			if envOK {
+				candidates = append(candidates, key)
+			}
+		}
+		for key, envOK := range nonFlagSettings {
+			if envOK {
+				envOnly = append(envOnly, envName(key))
+			}
+		}
+		for _, name := range clientEnv {
+			candidates = append(candidates, envKey(name))
+		}
+		slices.Sort(candidates)
+		slices.Sort(envOnly)
+		sort.Strings(unknown)
+		for i, name := range unknown {
+			if s := didYouMean(envKey(name), candidates); s != "" {
+				unknown[i] += " (did you mean " + envName(s) + "?)"
+			}
+		}
+		noun := "variable"
+		if len(unknown) > 1 {
+			noun = "variables"
+		}
+		errs = append(errs, fmt.Errorf("unknown environment %s %s: serve reads SCHEDMGR_ + a flag name in upper case "+
+			"(SCHEDMGR_HTTP_ADDR for --http-addr), %s and SCHEDMGR_SETTINGS, and ignores %s of the CLI's --server commands",
+			noun, strings.Join(unknown, ", "), strings.Join(envOnly, ", "), strings.Join(clientEnv, ", ")))
+	}
+	sort.Strings(fileOnly)
+	for _, name := range fileOnly {
+		errs = append(errs, fmt.Errorf("%s: %s can only be set in a settings file (--settings)", name, envKey(name)))
+	}
+	return errors.Join(errs...)
+}
+
+// didYouMean returns the candidate closest to s when it is close enough to
+// be a misspelling (a few edits, fewer for short words), or "".
+func didYouMean(s string, candidates []string) string {
+	best, bestD := "", min(3, max(1, len(s)/3))+1
+	for _, c := range candidates {
+		if d := distance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
 		}
 	}
-	if len(bad) > 0 {
-		sort.Strings(bad)
-		return fmt.Errorf("%s: unknown setting %s", where, strings.Join(bad, ", "))
-	}
-	return nil
+	return best
 }
 
 // options turns settings into the app's typed options.

@@ -7,14 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
+	"github.com/schedule-manager/schedule-manager/app"
 	"github.com/schedule-manager/schedule-manager/client"
 	"github.com/schedule-manager/schedule-manager/engine"
 	"github.com/schedule-manager/schedule-manager/store"
@@ -27,64 +24,51 @@ type configTarget interface {
 	close()
 }
 
+// targetFlags say where import and export find the config: exactly one of
+// a running service (server, with a token), a NATS cluster or a stopped
+// service's data dir.
 type targetFlags struct {
 	server, token, natsURL, dataDir string
 }
 
+// add defines the flags on cmd and checks them before cmd runs, so that a
+// wrong combination, or --server without a token, is a usage error (exit
+// 2) like any missing required flag, and nothing is opened.
 func (f *targetFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.server, "server", "", "base URL of a running service (uses the admin API)")
-	cmd.Flags().StringVar(&f.token, "token", "", "bearer token for --server (default $SCHEDMGR_TOKEN)")
+	cmd.Flags().StringVar(&f.server, "server", "", "base URL of a running service (uses the admin API; needs a token)")
+	cmd.Flags().StringVar(&f.token, "token", "", "bearer token for --server, required with it: viewer to export, admin to import (default $"+tokenEnv+")")
 	cmd.Flags().StringVar(&f.natsURL, "nats-url", "", "NATS URL of the cluster holding the store")
 	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "data dir of a stopped single-host service")
+	cmd.MarkFlagsOneRequired("server", "nats-url", "data-dir")
+	cmd.MarkFlagsMutuallyExclusive("server", "nats-url", "data-dir")
+	cmd.PreRunE = func(*cobra.Command, []string) error { return f.resolveToken(os.Getenv) }
 }
 
+// resolveToken takes the token from $SCHEDMGR_TOKEN when --token is not
+// given, and fails when --server has none.
+func (f *targetFlags) resolveToken(getenv func(string) string) error {
+	if f.server == "" {
+		return nil
+	}
+	if f.token == "" {
+		f.token = getenv(tokenEnv)
+	}
+	if f.token == "" {
+		return fmt.Errorf("--server needs --token or $%s: the admin API requires a token (viewer to export, admin to import)", tokenEnv)
+	}
+	return nil
+}
+
+// open connects to the target the flags name.
 func (f *targetFlags) open(ctx context.Context) (configTarget, error) {
-	n := 0
-	for _, s := range []string{f.server, f.natsURL, f.dataDir} {
-		if s != "" {
-			n++
-		}
+	if f.server != "" {
+		return newHTTPTarget(f.server, f.token)
 	}
-	if n != 1 {
-		return nil, errors.New("give exactly one of --server, --nats-url or --data-dir")
+	conn, err := app.OpenStore(ctx, app.StoreOptions{NATSURL: f.natsURL, DataDir: f.dataDir, MustExist: true, Name: "cli"})
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case f.server != "":
-		token := f.token
-		if token == "" {
-			token = os.Getenv("SCHEDMGR_TOKEN")
-		}
-		if token == "" {
-			return nil, errors.New("--server needs --token or $SCHEDMGR_TOKEN")
-		}
-		return newHTTPTarget(f.server, token)
-	case f.natsURL != "":
-		nc, err := nats.Connect(f.natsURL, nats.Name("schedule-manager cli"))
-		if err != nil {
-			return nil, fmt.Errorf("connect %s: %w", f.natsURL, err)
-		}
-		return newStoreTarget(ctx, nc, nil)
-	default:
-		dir := filepath.Join(f.dataDir, "jetstream")
-		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("data-dir: no store at %s: %w", dir, err)
-		}
-		srv, err := server.NewServer(&server.Options{JetStream: true, StoreDir: dir, DontListen: true, NoSigs: true, NoLog: true})
-		if err != nil {
-			return nil, fmt.Errorf("data-dir: %w", err)
-		}
-		go srv.Start()
-		if !srv.ReadyForConnections(10 * time.Second) {
-			srv.Shutdown()
-			return nil, errors.New("data-dir: embedded NATS did not start")
-		}
-		nc, err := nats.Connect("", nats.InProcessServer(srv))
-		if err != nil {
-			srv.Shutdown()
-			return nil, fmt.Errorf("data-dir: %w", err)
-		}
-		return newStoreTarget(ctx, nc, srv)
-	}
+	return &storeTarget{conn: conn}, nil
 }
 
 // with opens the target for one minute at most, runs fn and closes it.
@@ -99,27 +83,13 @@ func (f *targetFlags) with(ctx context.Context, fn func(context.Context, configT
 	return fn(ctx, t)
 }
 
+// storeTarget reads and writes the config store directly, through NATS.
 type storeTarget struct {
-	nc  *nats.Conn
-	srv *server.Server
-	st  *store.JetStream
-}
-
-func newStoreTarget(ctx context.Context, nc *nats.Conn, srv *server.Server) (*storeTarget, error) {
-	t := &storeTarget{nc: nc, srv: srv}
-	js, err := jetstream.New(nc)
-	if err == nil {
-		t.st, err = store.NewJetStream(ctx, js, store.Options{})
-	}
-	if err != nil {
-		t.close()
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	return t, nil
+	conn *app.StoreConn
 }
 
 func (t *storeTarget) get(ctx context.Context) ([]byte, uint64, error) {
-	e, err := t.st.Get(ctx)
+	e, err := t.conn.Store.Get(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, 0, nil
 	}
@@ -127,19 +97,10 @@ func (t *storeTarget) get(ctx context.Context) ([]byte, uint64, error) {
 }
 
 func (t *storeTarget) put(ctx context.Context, data []byte, version uint64, message string) (uint64, error) {
-	return t.st.Put(ctx, data, version, store.Meta{Author: "cli import", Message: message, Time: time.Now()})
+	return t.conn.Store.Put(ctx, data, version, store.Meta{Author: "cli import", Message: message, Time: time.Now()})
 }
 
-func (t *storeTarget) close() {
-	_ = t.nc.Drain()
-	for i := 0; i < 100 && !t.nc.IsClosed(); i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if t.srv != nil {
-		t.srv.Shutdown()
-		t.srv.WaitForShutdown()
-	}
-}
+func (t *storeTarget) close() { t.conn.Close() }
 
 // httpTarget reads and writes the config through a running service's
 // admin API.
@@ -180,14 +141,16 @@ func newImportCmd(c *cli) *cobra.Command {
 		Short: "Validate a config file and publish it as a new version",
 		Long: `import validates FILE and writes it as the next config version of a running
 service (--server), a NATS cluster (--nats-url) or a stopped single-host
-service's data dir (--data-dir). Every replica serves it within a second.`,
+service's data dir (--data-dir). Every replica serves it within a second.
+--server needs an admin token (--token or $SCHEDMGR_TOKEN); without one,
+import exits 2 like any missing required flag.`,
 		Example: `  schedule-manager import config.json --server http://127.0.0.1:8080 --token $TOKEN -m "holidays 2027"
   schedule-manager import config.private.json --data-dir ./data`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(args[0])
 			if err != nil {
-				return err
+				return fmt.Errorf("read config: %w", err)
 			}
 			if _, err := engine.Load(data); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
@@ -219,7 +182,9 @@ func newExportCmd(c *cli) *cobra.Command {
 		Short: "Print the current config (Twilio format) so it can live in git",
 		Long: `export prints the latest config version, pretty-printed, from a running
 service (--server), a NATS cluster (--nats-url) or a stopped single-host
-service's data dir (--data-dir). The output loads in Twilio's plugin as is.`,
+service's data dir (--data-dir). The output loads in Twilio's plugin as is.
+--server needs a token, a viewer one is enough (--token or $SCHEDMGR_TOKEN);
+without one, export exits 2 like any missing required flag.`,
 		Example: `  schedule-manager export --server http://127.0.0.1:8080 --token $TOKEN > config.json
   schedule-manager export --data-dir ./data -o config.json`,
 		Args: cobra.NoArgs,
