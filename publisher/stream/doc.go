@@ -1,21 +1,20 @@
-// Package nats publishes transition events to NATS JetStream and serves
-// them to browsers as Server-Sent Events.
+// Package stream publishes transition events to the NATS JetStream stream
+// event.StreamName and reads them back.
 //
-// The stream (EnsureStream, default name SCHEDMGR_EVENTS) takes the
-// subjects schedmgr.events.> (see package publisher for the scheme), keeps
-// events for MaxAge (default 7 days) and de-duplicates on Nats-Msg-Id for
-// Duplicates (default 2 minutes). Every event is published with its
-// deterministic id as Nats-Msg-Id, so replicas that announce the same
-// transition store one message between them.
+// The stream (EnsureStream) takes the subjects schedmgr.events.> (see
+// package event for the scheme), keeps events for MaxAge (default 7 days)
+// and de-duplicates on Nats-Msg-Id for Duplicates (default 2 minutes).
+// Every event is published with its deterministic id as Nats-Msg-Id, so
+// replicas that announce the same transition store one message between
+// them.
 //
-//	stream, err := nats.EnsureStream(ctx, js, nats.StreamOptions{Replicas: 3})
-//	pub, err := nats.New(nc, nats.Options{Registerer: reg, Logger: log})
-//	sched := scheduler.New(scheduler.Options{OnTransition: func(ev scheduler.Event) {
-//		pub.Enqueue(event.New("schedule-manager", ev)) // never blocks
-//	}})
+//	_, err := stream.EnsureStream(ctx, js, stream.StreamOptions{Replicas: 3})
+//	pub, err := stream.New(nc, stream.Options{Registerer: reg, Logger: log})
+//	pub.Enqueue(event.New("schedule-manager", data)) // never blocks
 //	...
 //	err = pub.Close(ctx) // publishes what is queued
 //
-// Snapshotter publishes the status of every schedule on schedmgr.snapshot
-// on a cron spec; SSEHandler serves GET /api/v1/events.
+// Reader follows the stream from a sequence (the API's Server-Sent
+// Events); Snapshotter publishes the status of every schedule on
+// schedmgr.snapshot.
 package stream

@@ -1,6 +1,6 @@
 // Package webhook delivers Schedule Manager's transition events to HTTP
-// endpoints, signed as Standard Webhooks (https://www.standardwebhooks.com),
-// and verifies such deliveries for receivers.
+// endpoints, signed as Standard Webhooks (https://www.standardwebhooks.com,
+// signatures in package event).
 //
 // # Delivery
 //
@@ -26,7 +26,8 @@
 // the admin API lists it and an admin can redeliver it.
 //
 // Endpoints come from the settings (Options.Endpoints) and from the admin
-// API (Dispatcher.Routes), which keeps them in the KV bucket
+// API (package api calls CreateEndpoint, DeleteEndpoint, DeadLetters,
+// Redeliver...), which keeps them in the KV bucket
 // schedmgr_webhooks that every replica watches.
 //
 //	d, err := webhook.Start(ctx, js, webhook.Options{
@@ -38,11 +39,12 @@
 //
 // # Receiving
 //
-// A receiver checks each request with Verify before trusting it, and
-// de-duplicates on webhook-id, since delivery is at least once:
+// A receiver checks each request with event.Verify (package event links no
+// server code) before trusting it, and de-duplicates on webhook-id, since
+// delivery is at least once:
 //
 //	body, _ := io.ReadAll(r.Body)
-//	if err := webhook.Verify(secret, r.Header, body, time.Now(), 0); err != nil {
+//	if err := event.Verify(secret, r.Header, body, time.Now(), 0); err != nil {
 //		http.Error(w, "bad signature", http.StatusUnauthorized)
 //		return
 //	}
