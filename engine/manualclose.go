@@ -24,9 +24,12 @@ var ErrUnknownSchedule = errors.New("unknown schedule")
 //
 // changed is false, and out is data, when the schedule already is in that
 // state. data must load (Load); if it does not, the error is Load's. An
-// unknown schedule is ErrUnknownSchedule. The result is loaded and checked
-// to differ from data in exactly that flag, so a bug in the edit is an error
-// rather than a silently different config.
+// unknown schedule is ErrUnknownSchedule. A document whose top level
+// repeats the "schedules" member is refused: encoding/json merges the
+// repeated arrays element by element, other JSON readers keep the last one,
+// so no single place holds the flag that every reader sees. The result is
+// loaded and checked to differ from data in exactly that flag, so a bug in
+// the edit is an error rather than a silently different config.
 func SetManualClose(data []byte, schedule string, closed bool) (out []byte, changed bool, err error) {
 	before, err := Load(data)
 	if err != nil {
@@ -39,7 +42,7 @@ func SetManualClose(data []byte, schedule string, closed bool) (out []byte, chan
 	if sc.ManualClose() == closed {
 		return data, false, nil
 	}
-	out, err = setMember(data, schedule, "manualClose", []byte(strconv.FormatBool(closed)))
+	out, err = setScheduleMember(data, sc.index, "manualClose", []byte(strconv.FormatBool(closed)))
 	if err != nil {
 		return nil, false, fmt.Errorf("set manualClose of %s: %w", quote(schedule), err)
 	}
@@ -48,11 +51,7 @@ func SetManualClose(data []byte, schedule string, closed bool) (out []byte, chan
 		return nil, false, fmt.Errorf("after setting manualClose of %s: %w", quote(schedule), err)
 	}
 	want := before.Document()
-	for i := range want.Schedules {
-		if want.Schedules[i].Name == schedule {
-			want.Schedules[i].ManualClose = closed
-		}
-	}
+	want.Schedules[sc.index].ManualClose = closed
 	if !reflect.DeepEqual(want, after.Document()) {
 		return nil, false, fmt.Errorf("setting manualClose of %s changed more than that flag", quote(schedule))
 	}
@@ -68,73 +67,70 @@ type member struct {
 	value span
 }
 
-// setMember sets member key (and any member whose key matches it the way
-// encoding/json does, case-insensitively) of the schedule called name in
-// the top-level "schedules" array to value, or inserts it first in that
-// object.
-func setMember(data []byte, name, key string, value []byte) ([]byte, error) {
+// setScheduleMember sets member key (and any member whose key matches it
+// the way encoding/json does, case-insensitively) of element index of the
+// top-level "schedules" array to value, or inserts it first in that object.
+// The element is found by its index, the one Compile recorded, rather than
+// by decoding every element's name again.
+func setScheduleMember(data []byte, index int, key string, value []byte) ([]byte, error) {
 	top, err := objectMembers(data, span{0, len(data)})
 	if err != nil {
 		return nil, err
 	}
-	// encoding/json lets the last of several matching keys win.
-	sched, found := span{}, false
+	var scheds []span
 	for _, m := range top {
 		if foldEqual(m.key, "schedules") {
-			sched, found = m.value, true
+			scheds = append(scheds, m.value)
 		}
 	}
-	if !found {
-		return nil, ErrUnknownSchedule
+	if len(scheds) != 1 {
+		return nil, fmt.Errorf(`the document has %d "schedules" members; JSON readers disagree on which one counts, so write it with one`, len(scheds))
 	}
-	elems, err := arrayElements(data, sched)
+	elems, err := arrayElements(data, scheds[0])
 	if err != nil {
 		return nil, err
 	}
-	for _, el := range elems {
-		var probe struct {
-			Name string `json:"name"`
-		}
-		if json.Unmarshal(data[el.start:el.end], &probe) != nil || probe.Name != name {
-			continue
-		}
-		members, err := objectMembers(data, el)
-		if err != nil {
-			return nil, err
-		}
-		var out []byte
-		last := 0
-		replaced := false
-		for _, m := range members {
-			if foldEqual(m.key, key) {
-				out = append(out, data[last:m.value.start]...)
-				out = append(out, value...)
-				last = m.value.end
-				replaced = true
-			}
-		}
-		if replaced {
-			return append(out, data[last:]...), nil
-		}
-		// Insert after '{', copying the indentation of the first member.
-		open := el.start + 1
-		ws := open
-		for ws < el.end && isSpace(data[ws]) {
-			ws++
-		}
-		ins := make([]byte, 0, len(data)+len(key)+16)
-		ins = append(ins, data[:ws]...)
-		ins = append(ins, '"')
-		ins = append(ins, key...)
-		ins = append(ins, `": `...)
-		ins = append(ins, value...)
-		if len(members) > 0 {
-			ins = append(ins, ',')
-			ins = append(ins, data[open:ws]...)
-		}
-		return append(ins, data[ws:]...), nil
+	if index >= len(elems) {
+		return nil, fmt.Errorf(`"schedules" has %d elements, not %d`, len(elems), index+1)
 	}
-	return nil, ErrUnknownSchedule
+	el := elems[index]
+	members, err := objectMembers(data, el)
+	if err != nil {
+		return nil, fmt.Errorf("schedules[%d]: %w", index, err)
+	}
+	var out []byte
+	last := 0
+	replaced := false
+	for _, m := range members {
+		// Every spelling is set, so the result does not depend on which
+		// one a reader lets win.
+		if foldEqual(m.key, key) {
+			out = append(out, data[last:m.value.start]...)
+			out = append(out, value...)
+			last = m.value.end
+			replaced = true
+		}
+	}
+	if replaced {
+		return append(out, data[last:]...), nil
+	}
+	// Insert after '{', copying the indentation of the first member.
+	open := el.start + 1
+	ws := open
+	for ws < el.end && isSpace(data[ws]) {
+		ws++
+	}
+	ins := make([]byte, 0, len(data)+len(key)+len(value)+8+(ws-open))
+	ins = append(ins, data[:ws]...)
+	ins = append(ins, '"')
+	ins = append(ins, key...)
+	ins = append(ins, `": `...)
+	ins = append(ins, value...)
+	if len(members) > 0 {
+		ins = append(ins, ',')
+		ins = append(ins, data[open:ws]...)
+	}
+	return append(ins, data[ws:]...), nil
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

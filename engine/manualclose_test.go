@@ -106,6 +106,14 @@ func TestSetManualClose(t *testing.T) {
 	if _, _, err := engine.SetManualClose([]byte(`{"schedules":[{"name":"A","timeZone":"UTC"}]}`), "Z", true); err == nil || err.Error() != `unknown schedule "Z"` {
 		t.Errorf("unknown schedule: err = %v", err)
 	}
+	// encoding/json merges repeated arrays element by element: "A" gets its
+	// name from the first array and would get its flag from the second, which
+	// a reader keeping the last array sees without a name. Refused, and not
+	// as an unknown schedule (the service serves "A").
+	_, _, err = engine.SetManualClose([]byte(`{"schedules":[{"name":"A","timeZone":"UTC"}],"Schedules":[{"timeZone":"UTC"}]}`), "A", true)
+	if err == nil || errors.Is(err, engine.ErrUnknownSchedule) || !strings.Contains(err.Error(), `2 "schedules" members`) {
+		t.Errorf("repeated schedules: err = %v", err)
+	}
 }
 
 // FuzzSetManualClose checks the edit on arbitrary documents and names: it
@@ -185,12 +193,24 @@ func FuzzSetManualClose(f *testing.F) {
 				t.Fatalf("unknown schedule %q: err = %v", name, err)
 			}
 			return
+		}
+		sites, walkErr := findFlagSites(data, index)
+		if walkErr != nil || (sites.repeats == 1 && !sites.found) {
+			t.Fatalf("token walk of a loadable document: found %v, %v", sites.found, walkErr)
+		}
+		alreadySet := before.Schedules()[index].ManualClose() == closed
+		switch {
+		case sites.repeats > 1 && !alreadySet:
+			if err == nil || errors.Is(err, engine.ErrUnknownSchedule) || changed || out != nil {
+				t.Fatalf(`%d "schedules" members: err = %v, want a refusal`, sites.repeats, err)
+			}
+			return
 		case err != nil:
 			// The document loads and has the schedule: the edit must work.
 			t.Fatalf("SetManualClose(%q, %v): %v", name, closed, err)
 		}
 		if !changed {
-			if before.Schedules()[index].ManualClose() != closed || !bytes.Equal(out, data) {
+			if !alreadySet || !bytes.Equal(out, data) {
 				t.Fatalf("unchanged, but manualClose was %v and the output differs", before.Schedules()[index].ManualClose())
 			}
 			return
@@ -208,10 +228,6 @@ func FuzzSetManualClose(f *testing.F) {
 		}
 
 		// The output minus the edit is the input.
-		sites, err := findFlagSites(data, index)
-		if err != nil {
-			t.Fatalf("token walk of a loadable document: %v", err)
-		}
 		lit := []byte(strconv.FormatBool(closed))
 		var expect []byte
 		if len(sites.values) > 0 {
@@ -253,13 +269,15 @@ type valueSpan struct{ start, end int }
 
 // flagSites is where one schedule's manualClose members are in a document.
 type flagSites struct {
+	repeats int         // how many top-level members are "schedules"
+	found   bool        // the last one has an object at the index
 	open    int         // offset just after the schedule object's '{'
 	members int         // how many members the object has
 	values  []valueSpan // each manualClose value, in document order
 }
 
 // findFlagSites walks the tokens of a loadable document to element index of
-// its top-level "schedules" array. Keys match as encoding/json matches
+// its top-level "schedules" array (found is false when that is no object). Keys match as encoding/json matches
 // them (case-insensitively; of repeated keys the last wins), so with
 // several "schedules" members the last is the one that counts.
 func findFlagSites(data []byte, index int) (flagSites, error) {
@@ -268,7 +286,6 @@ func findFlagSites(data []byte, index int) (flagSites, error) {
 		return flagSites{}, fmt.Errorf("not an object: %v %v", tok, err)
 	}
 	var sites flagSites
-	found := false
 	for dec.More() {
 		key, err := dec.Token()
 		if err != nil {
@@ -280,7 +297,7 @@ func findFlagSites(data []byte, index int) (flagSites, error) {
 			}
 			continue
 		}
-		sites, found = flagSites{}, false
+		sites = flagSites{repeats: sites.repeats + 1}
 		tok, err := dec.Token()
 		if err != nil {
 			return flagSites{}, err
@@ -299,7 +316,7 @@ func findFlagSites(data []byte, index int) (flagSites, error) {
 				}
 				continue
 			}
-			found = true
+			sites.found = true
 			sites.open = int(dec.InputOffset())
 			for dec.More() {
 				key, err := dec.Token()
@@ -331,9 +348,6 @@ func findFlagSites(data []byte, index int) (flagSites, error) {
 		if _, err := dec.Token(); err != nil { // ']'
 			return flagSites{}, err
 		}
-	}
-	if !found {
-		return flagSites{}, fmt.Errorf("no schedules[%d]", index)
 	}
 	return sites, nil
 }
