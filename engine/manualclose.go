@@ -50,9 +50,9 @@ func SetManualClose(data []byte, schedule string, closed bool) (out []byte, chan
 	if err != nil {
 		return nil, false, fmt.Errorf("after setting manualClose of %s: %w", quote(schedule), err)
 	}
-	want := before.Document()
+	want := before.Document() // a copy: before stays as it was
 	want.Schedules[sc.index].ManualClose = closed
-	if !reflect.DeepEqual(want, after.Document()) {
+	if !reflect.DeepEqual(want, after.doc) {
 		return nil, false, fmt.Errorf("setting manualClose of %s changed more than that flag", quote(schedule))
 	}
 	return out, true, nil
