@@ -25,7 +25,7 @@ var ErrUnknownSchedule = errors.New("unknown schedule")
 // changed is false, and out is data, when the schedule already is in that
 // state. data must load (Load); if it does not, the error is Load's. An
 // unknown schedule is ErrUnknownSchedule. A document whose top level
-// repeats the "schedules" member is refused: encoding/json merges the
+// repeats the "schedules" member cannot be edited: encoding/json merges the
 // repeated arrays element by element, other JSON readers keep the last one,
 // so no single place holds the flag that every reader sees. The result is
 // loaded and checked to differ from data in exactly that flag, so a bug in
