@@ -3,12 +3,10 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"reflect"
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/engine"
@@ -33,10 +31,6 @@ type manualAnswer struct {
 	// nothing was written.
 	Changed bool `json:"changed"`
 }
-
-// errUnknownSchedule is returned by the edit when the latest stored config
-// has no schedule of that name.
-var errUnknownSchedule = errors.New("unknown schedule")
 
 // manualCloseHandler closes (closed true) or reopens a schedule by editing
 // its manualClose flag in the latest stored config, server side: the edit
@@ -73,11 +67,11 @@ func (s *Server) manualCloseHandler(closed bool) handlerFunc {
 		}
 		ctx, cancel := s.ctx(r)
 		defer cancel()
-		edit := func(data []byte) ([]byte, bool, error) { return editManualClose(data, name, closed) }
+		edit := func(data []byte) ([]byte, bool, error) { return engine.SetManualClose(data, name, closed) }
 		meta := store.Meta{Author: p.name, Message: mb.Message}
 		v, changed, err := s.casEdit(ctx, edit, meta)
 		switch {
-		case errors.Is(err, errUnknownSchedule):
+		case errors.Is(err, engine.ErrUnknownSchedule):
 			writeErrorf(w, http.StatusNotFound, "unknown schedule %s", quote(name))
 		case errors.Is(err, store.ErrNotFound):
 			writeError(w, http.StatusNotFound, "no config is stored yet")
@@ -128,7 +122,7 @@ func (s *Server) casEdit(ctx context.Context, edit func([]byte) ([]byte, bool, e
 		}
 		out, changed, err := edit(e.Data)
 		if err != nil {
-			if errors.Is(err, errUnknownSchedule) {
+			if errors.Is(err, engine.ErrUnknownSchedule) {
 				return 0, false, err
 			}
 			return 0, false, errStoredInvalid{version: e.Version, err: err}
@@ -162,169 +156,4 @@ func backoff(ctx context.Context, attempt int) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// editManualClose returns data with the manualClose flag of schedule name
-// set to closed. The edit is surgical: only that value changes (or the
-// member is inserted), so formatting, key order, unknown fields and every
-// other schedule stay byte for byte as they were. changed is false when the
-// schedule already is in that state. The result is checked with engine.Load
-// to differ from the original in exactly that flag.
-func editManualClose(data []byte, name string, closed bool) ([]byte, bool, error) {
-	before, err := engine.Load(data)
-	if err != nil {
-		return nil, false, err
-	}
-	sc, ok := before.Schedule(name)
-	if !ok {
-		return nil, false, errUnknownSchedule
-	}
-	if sc.ManualClose() == closed {
-		return data, false, nil
-	}
-	out, err := setMember(data, name, "manualClose", []byte(fmt.Sprint(closed)))
-	if err != nil {
-		return nil, false, err
-	}
-	after, err := engine.Load(out)
-	if err != nil {
-		return nil, false, fmt.Errorf("after setting manualClose: %w", err)
-	}
-	want := before.Document()
-	for i := range want.Schedules {
-		if want.Schedules[i].Name == name {
-			want.Schedules[i].ManualClose = closed
-		}
-	}
-	if !reflect.DeepEqual(want, after.Document()) {
-		return nil, false, fmt.Errorf("editing manualClose of %s changed more than that flag", quote(name))
-	}
-	return out, true, nil
-}
-
-// span is the byte range [start, end) of a JSON value inside a document.
-type span struct{ start, end int }
-
-// member is one member of a JSON object.
-type member struct {
-	key   string
-	value span
-}
-
-// setMember sets member key (and any member whose key matches it the way
-// encoding/json does, case-insensitively) of the schedule called name in
-// the top-level "schedules" array to value, or inserts it first in that
-// object.
-func setMember(data []byte, name, key string, value []byte) ([]byte, error) {
-	top, err := objectMembers(data, span{0, len(data)})
-	if err != nil {
-		return nil, err
-	}
-	// encoding/json lets the last of several matching keys win.
-	sched, found := span{}, false
-	for _, m := range top {
-		if foldEqual(m.key, "schedules") {
-			sched, found = m.value, true
-		}
-	}
-	if !found {
-		return nil, errUnknownSchedule
-	}
-	elems, err := arrayElements(data, sched)
-	if err != nil {
-		return nil, err
-	}
-	for _, el := range elems {
-		var probe struct {
-			Name string `json:"name"`
-		}
-		if json.Unmarshal(data[el.start:el.end], &probe) != nil || probe.Name != name {
-			continue
-		}
-		members, err := objectMembers(data, el)
-		if err != nil {
-			return nil, err
-		}
-		var out []byte
-		last := 0
-		replaced := false
-		for _, m := range members {
-			if foldEqual(m.key, key) {
-				out = append(out, data[last:m.value.start]...)
-				out = append(out, value...)
-				last = m.value.end
-				replaced = true
-			}
-		}
-		if replaced {
-			return append(out, data[last:]...), nil
-		}
-		// Insert after '{', copying the indentation of the first member.
-		open := el.start + 1
-		ws := open
-		for ws < el.end && isSpace(data[ws]) {
-			ws++
-		}
-		ins := make([]byte, 0, len(data)+len(key)+16)
-		ins = append(ins, data[:ws]...)
-		ins = append(ins, '"')
-		ins = append(ins, key...)
-		ins = append(ins, `": `...)
-		ins = append(ins, value...)
-		if len(members) > 0 {
-			ins = append(ins, ',')
-			ins = append(ins, data[open:ws]...)
-		}
-		return append(ins, data[ws:]...), nil
-	}
-	return nil, errUnknownSchedule
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// foldEqual matches object keys the way encoding/json matches field names.
-func foldEqual(a, b string) bool { return bytes.EqualFold([]byte(a), []byte(b)) }
-
-// objectMembers lists the members of the JSON object at sp in data.
-func objectMembers(data []byte, sp span) ([]member, error) {
-	dec := json.NewDecoder(bytes.NewReader(data[sp.start:sp.end]))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, errors.New("expected a JSON object")
-	}
-	var out []member
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, ok := t.(string)
-		if !ok {
-			return nil, errors.New("expected an object key")
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		end := sp.start + int(dec.InputOffset())
-		out = append(out, member{key: key, value: span{end - len(raw), end}})
-	}
-	return out, nil
-}
-
-// arrayElements lists the elements of the JSON array at sp in data.
-func arrayElements(data []byte, sp span) ([]span, error) {
-	dec := json.NewDecoder(bytes.NewReader(data[sp.start:sp.end]))
-	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-		return nil, errors.New("expected a JSON array")
-	}
-	var out []span
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		end := sp.start + int(dec.InputOffset())
-		out = append(out, span{end - len(raw), end})
-	}
-	return out, nil
 }

@@ -37,11 +37,17 @@ func Load(data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Compile(doc)
+	return compile(doc) // doc is ours alone: no copy needed
 }
 
-// Compile validates doc and prepares it for evaluation.
+// Compile validates doc and prepares it for evaluation. The config keeps a
+// copy of doc: changing doc afterwards does not change the config.
 func Compile(doc Document) (*Config, error) {
+	return compile(doc.clone())
+}
+
+// compile is Compile of a document that nothing else references.
+func compile(doc Document) (*Config, error) {
 	var errs errorList
 	if len(doc.Rules) > MaxRules {
 		errs.add("rules", "%d rules is more than the limit of %d", len(doc.Rules), MaxRules)
@@ -162,8 +168,11 @@ func compileSchedule(path string, s ScheduleDoc, rules map[string]*compiledRule,
 	return sc
 }
 
-// Document returns the document the config was compiled from.
-func (c *Config) Document() Document { return c.doc }
+// Document returns a copy of the document the config was compiled from.
+// The caller may change the copy (to build the next version, say); that
+// changes neither the config nor a later Document. Each call copies every
+// rule and schedule, so call it once per use, not in a loop.
+func (c *Config) Document() Document { return c.doc.clone() }
 
 // Schedule returns the schedule with the given name.
 func (c *Config) Schedule(name string) (*Schedule, bool) {

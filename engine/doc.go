@@ -9,4 +9,10 @@
 //	st := s.At(time.Now())         // isOpen, closedReason, deciding rule, holiday
 //	segs := s.Timeline(from, to)   // exact across DST changes
 //	next, ok := s.NextTransition(time.Now())
+//
+// SetManualClose edits one schedule's manualClose flag in a document's
+// bytes and leaves the rest of the file as it was:
+//
+//	out, changed, err := engine.SetManualClose(data, "Support", true)
+//	if errors.Is(err, engine.ErrUnknownSchedule) { ... }
 package engine

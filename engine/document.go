@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Document is the config document in the Twilio Flex Schedule Manager format.
@@ -37,6 +38,18 @@ type ScheduleDoc struct {
 	ManualClose bool     `json:"manualClose"`
 	TimeZone    string   `json:"timeZone"`
 	Rules       []string `json:"rules"`
+}
+
+// clone returns a deep copy of d, keeping nil slices nil and empty ones
+// empty (so the copy encodes and compares like the original). Config keeps
+// a document of its own and hands out copies: it is shared by goroutines
+// that evaluate it, so no caller may reach the slices it holds.
+func (d Document) clone() Document {
+	out := Document{Rules: slices.Clone(d.Rules), Schedules: slices.Clone(d.Schedules)}
+	for i := range out.Schedules {
+		out.Schedules[i].Rules = slices.Clone(out.Schedules[i].Rules)
+	}
+	return out
 }
 
 // ParseDocument decodes a config document. Syntax and type errors name the

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -66,11 +67,17 @@ func (s *Schedule) Location() *time.Location { return s.loc }
 // ManualClose reports whether the schedule is manually closed.
 func (s *Schedule) ManualClose() bool { return s.manual }
 
-// Doc returns the schedule as written in the document.
-func (s *Schedule) Doc() ScheduleDoc { return s.doc }
+// Doc returns a copy of the schedule as written in the document; changing
+// it does not change the schedule or its config.
+func (s *Schedule) Doc() ScheduleDoc {
+	d := s.doc
+	d.Rules = slices.Clone(d.Rules)
+	return d
+}
 
-// RuleIDs returns the ids of the schedule's rules in evaluation order.
-func (s *Schedule) RuleIDs() []string { return s.doc.Rules }
+// RuleIDs returns a copy of the ids of the schedule's rules in evaluation
+// order.
+func (s *Schedule) RuleIDs() []string { return slices.Clone(s.doc.Rules) }
 
 // Fingerprint identifies the schedule's definition (its fields and its
 // rules' contents): equal fingerprints evaluate identically, so a config
