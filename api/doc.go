@@ -1,8 +1,12 @@
-// Package api serves the Schedule Manager over HTTP: Twilio's check-schedule
-// contract (GET /check-schedule?name=&simulate=, or POST with a JSON or form
-// body) and the admin JSON API under /api/v1 (config with versioned
-// compare-and-swap writes, schedules with their status and timeline, manual
-// close and reopen, history and rollback).
+// Package api serves the Schedule Manager over HTTP and owns every route:
+// Twilio's check-schedule contract (GET /check-schedule?name=&simulate=, or
+// POST with a JSON or form body), the admin JSON API under /api/v1 (config
+// with versioned compare-and-swap writes, schedules with their status and
+// timeline, manual close and reopen, history and rollback, live events as
+// Server-Sent Events, webhook endpoints and dead letters), /healthz,
+// /readyz, /metrics and the web UI. It reaches the rest of the service
+// through small interfaces defined here (StatusSource, ConfigStore,
+// ReplicaLister, EventFeed, Webhooks, Health).
 //
 // Every answer is JSON, errors included ({"error": "..."} with a message that
 // says what to fix). Admin calls need "Authorization: Bearer <token>"; tokens
@@ -20,6 +24,7 @@
 //	})
 //	if err != nil { ... }
 //	srv := &http.Server{Addr: ":8080", Handler: h, ReadTimeout: 10 * time.Second}
+//	srv.RegisterOnShutdown(h.Close) // ends open event streams
 //
 // The handler does not apply configs: the application watches the store
 // and calls the scheduler's Apply, so an accepted write is served once the
