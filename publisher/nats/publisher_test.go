@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
+	"github.com/schedule-manager/schedule-manager/internal/poll"
 	"github.com/schedule-manager/schedule-manager/publisher"
 	natspub "github.com/schedule-manager/schedule-manager/publisher/nats"
 	"github.com/schedule-manager/schedule-manager/scheduler"
@@ -147,7 +148,7 @@ func TestRetriesUntilStored(t *testing.T) {
 	if !p.Enqueue(ev) {
 		t.Fatal("dropped")
 	}
-	waitFor(t, 10*time.Second, "a failed attempt", func() bool { return counter(t, reg, natspub.OutcomeError) >= 1 })
+	poll.Until(t, "a failed attempt", func() bool { return counter(t, reg, natspub.OutcomeError) >= 1 })
 	if _, err := natspub.EnsureStream(ctxT(t), js, natspub.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
+	"github.com/schedule-manager/schedule-manager/internal/poll"
 )
 
 func TestCreateEndpointValidation(t *testing.T) {
@@ -90,7 +91,7 @@ func TestEndpointLifecycle(t *testing.T) {
 	id := created.ID
 
 	// Replica b learns of it through the bucket.
-	eventually(t, 5*time.Second, "replica b to serve the endpoint", func() bool {
+	poll.Until(t, "replica b to serve the endpoint", func() bool {
 		code, _ := do(t, "GET", apiB+"/"+id, nil, nil)
 		return code == 200
 	})
@@ -113,7 +114,7 @@ func TestEndpointLifecycle(t *testing.T) {
 	// Both replicas deliver it, each event once in total.
 	want := []string{publish(t, js, "Support", true, 1), publish(t, js, "Support", false, 2)}
 	publish(t, js, "Sales", true, 3) // filtered out
-	eventually(t, 5*time.Second, "delivery to the API endpoint", func() bool { return len(r.accepted()) >= 2 })
+	poll.Until(t, "delivery to the API endpoint", func() bool { return len(r.accepted()) >= 2 })
 	time.Sleep(100 * time.Millisecond)
 	checkOnceInOrder(t, r.accepted(), want)
 
@@ -127,11 +128,11 @@ func TestEndpointLifecycle(t *testing.T) {
 	if code, body := do(t, "DELETE", apiB+"/"+id, nil, nil); code != 200 {
 		t.Fatalf("delete: %d %s", code, body)
 	}
-	eventually(t, 5*time.Second, "replica a to drop the endpoint", func() bool {
+	poll.Until(t, "replica a to drop the endpoint", func() bool {
 		code, _ := do(t, "GET", apiA+"/"+id, nil, nil)
 		return code == 404
 	})
-	eventually(t, 5*time.Second, "the consumer to be deleted", func() bool {
+	poll.Until(t, "the consumer to be deleted", func() bool {
 		_, err := js.Consumer(context.Background(), DefaultStream, ConsumerName(id))
 		return errors.Is(err, jetstream.ErrConsumerNotFound)
 	})
