@@ -92,7 +92,13 @@ func (t *tally) add(w io.Writer, e event) {
 	case "pass":
 		if e.Test == "" {
 			t.pkgOK++
-			fmt.Fprintf(w, "ok  \t%s\t%.3fs\n", e.Package, e.Elapsed)
+			took := fmt.Sprintf("%.3fs", e.Elapsed)
+			for _, o := range t.out[k] {
+				if strings.HasPrefix(o, "ok ") && strings.Contains(o, "(cached)") {
+					took = "(cached)"
+				}
+			}
+			fmt.Fprintf(w, "ok  \t%s\t%s\n", e.Package, took)
 		} else {
 			t.passed++
 		}

@@ -37,6 +37,10 @@ const (
 {"Action":"output","Package":"example.com/d","Output":"FAIL\texample.com/d [build failed]\n"}
 {"Action":"fail","Package":"example.com/d","Elapsed":0,"FailedBuild":"example.com/d [example.com/d.test]"}
 `
+	pkgCached = `{"Action":"start","Package":"example.com/g"}
+{"Action":"output","Package":"example.com/g","Output":"ok  \texample.com/g\t(cached)\n"}
+{"Action":"pass","Package":"example.com/g","Elapsed":0}
+`
 	pkgNoTests = `{"Action":"start","Package":"example.com/e"}
 {"Action":"output","Package":"example.com/e","Output":"?   \texample.com/e\t[no test files]\n"}
 {"Action":"skip","Package":"example.com/e","Elapsed":0}
@@ -74,6 +78,7 @@ func TestReport(t *testing.T) {
 			has: []string{"?   \texample.com/e\t[no test files]", "tests: 1 passed, 0 failed, 0 skipped"}},
 		{name: "a timeout's panic is shown", input: pkgPass + panicked, ok: false,
 			has: []string{"panic: test timed out", "FAIL\texample.com/f"}},
+		{name: "a cached result says so", input: pkgCached, ok: true, has: []string{"ok  \texample.com/g\t(cached)"}},
 		{name: "no package passed", input: pkgNoTests, ok: false, has: []string{"no test package passed"}},
 		{name: "nothing at all", input: "", ok: false, has: []string{"no test package passed", "tests: 0 passed, 0 failed, 0 skipped"}},
 		{name: "text lines pass through", input: "go: downloading x v1.0.0\n" + pkgPass, ok: true, has: []string{"go: downloading x v1.0.0"}},
