@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/schedule-manager/schedule-manager/api"
+	"github.com/schedule-manager/schedule-manager/internal/testenv"
 )
 
 func multipartBody(t *testing.T, fields map[string]string) (string, string) {
@@ -223,12 +225,9 @@ func TestCheckScheduleOptions(t *testing.T) {
 // TestTwilioExample runs Twilio's own example config and its documented
 // answers: "Example" at 2022-08-08 07:59 is closed, at 08:00 open.
 func TestTwilioExample(t *testing.T) {
-	doc, err := os.ReadFile("/work/shared/reference/twilio-examples/config.private.json")
+	doc, err := os.ReadFile(filepath.Join(testenv.TwilioExamples(t), "config.private.json"))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Twilio example not available in CI: %v", err)
-		}
-		t.Skipf("Twilio example not available: %v", err)
+		t.Fatal(err)
 	}
 	e := newEnv(t, envOptions{seed: string(doc)})
 	tests := []struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/schedule-manager/schedule-manager/api"
 	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
+	"github.com/schedule-manager/schedule-manager/internal/poll"
 	"github.com/schedule-manager/schedule-manager/publisher/webhook"
 )
 
@@ -110,7 +111,7 @@ func TestWebhookLifecycle(t *testing.T) {
 		t.Fatalf("generated secret %q (hint %q): %v", secret, created.str("secretHint"), err)
 	}
 	var onB result
-	waitUntil(t, 5*time.Second, "replica b to list the endpoint", func() bool {
+	poll.Until(t, "replica b to list the endpoint", func() bool {
 		onB = b.get(path+"/"+id, viewerToken)
 		return onB.code == 200
 	})
@@ -138,7 +139,7 @@ func TestWebhookLifecycle(t *testing.T) {
 		t.Errorf("delete unknown: %d %s", r.code, r.body)
 	}
 	expect(t, "delete", del(b, id), http.StatusOK)
-	waitUntil(t, 5*time.Second, "replica a to drop the endpoint", func() bool {
+	poll.Until(t, "replica a to drop the endpoint", func() bool {
 		return a.get(path+"/"+id, viewerToken).code == http.StatusNotFound
 	})
 }

@@ -97,8 +97,13 @@ func TestRetries(t *testing.T) {
 		attempts   int
 		errIs      error // the call fails with this
 		fails      bool  // the call fails (errIs nil)
+		// minElapsed is a wait the client must not cut short: a lower
+		// bound only (timers never fire early, so no machine is too slow
+		// for it). Upper bounds would be wall-clock limits; the error and
+		// the attempt count show instead that the client did not wait out
+		// a hanging server or a long Retry-After (it would then fail with
+		// another error).
 		minElapsed time.Duration
-		maxElapsed time.Duration
 	}{
 		{name: "503 twice then success", handlers: []http.HandlerFunc{status(503, ""), status(503, ""), okHistory},
 			call: read, attempts: 3},
@@ -117,18 +122,18 @@ func TestRetries(t *testing.T) {
 		{name: "Retry-After is honoured", handlers: []http.HandlerFunc{status(503, "1"), okHistory}, call: read, attempts: 2,
 			minElapsed: time.Second},
 		{name: "Retry-After beyond the context deadline: give up at once", handlers: []http.HandlerFunc{status(503, "20"), okHistory},
-			call: read, ctxTimeout: 5 * time.Second, attempts: 1, errIs: client.ErrUnavailable, maxElapsed: 3 * time.Second},
+			call: read, ctxTimeout: 5 * time.Second, attempts: 1, errIs: client.ErrUnavailable},
 		{name: "per-attempt timeout, then success", handlers: []http.HandlerFunc{hang, okHistory},
 			opts: []client.Option{client.WithTimeout(150 * time.Millisecond)}, call: read, attempts: 2,
-			minElapsed: 150 * time.Millisecond, maxElapsed: 4 * time.Second},
+			minElapsed: 150 * time.Millisecond},
 		{name: "per-attempt timeout on a write", handlers: []http.HandlerFunc{hang, okHistory},
 			opts: []client.Option{client.WithTimeout(150 * time.Millisecond)}, call: put, attempts: 1,
-			errIs: context.DeadlineExceeded, maxElapsed: 4 * time.Second},
+			errIs: context.DeadlineExceeded},
 		{name: "every attempt times out", handlers: []http.HandlerFunc{hang},
 			opts: []client.Option{client.WithTimeout(100 * time.Millisecond)}, call: read, attempts: 3,
-			errIs: context.DeadlineExceeded, maxElapsed: 4 * time.Second},
+			errIs: context.DeadlineExceeded},
 		{name: "context deadline during a request", handlers: []http.HandlerFunc{hang},
-			call: read, ctxTimeout: 200 * time.Millisecond, attempts: 1, errIs: context.DeadlineExceeded, maxElapsed: 4 * time.Second},
+			call: read, ctxTimeout: 200 * time.Millisecond, attempts: 1, errIs: context.DeadlineExceeded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,8 +163,8 @@ func TestRetries(t *testing.T) {
 			if got := s.attempts(); got != tt.attempts {
 				t.Errorf("%d attempts, want %d", got, tt.attempts)
 			}
-			if elapsed < tt.minElapsed || tt.maxElapsed > 0 && elapsed > tt.maxElapsed {
-				t.Errorf("took %s, want between %s and %s", elapsed, tt.minElapsed, tt.maxElapsed)
+			if elapsed < tt.minElapsed {
+				t.Errorf("took %s, want at least %s", elapsed, tt.minElapsed)
 			}
 		})
 	}
@@ -167,7 +172,8 @@ func TestRetries(t *testing.T) {
 
 // Cancelling the context ends a call at once, whether it waits for an
 // answer or for the next attempt; the error matches context.Canceled and
-// names the last answer.
+// names the last answer (a call that slept through the cancel would name
+// no answer, and a hanging server would answer after 5 s).
 func TestCancel(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
@@ -184,13 +190,9 @@ func TestCancel(t *testing.T) {
 			c, _ := client.New(s.srv.URL)
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(200*time.Millisecond, cancel)
-			start := time.Now()
 			_, err := c.History(ctx, 0)
 			if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), tt.errHas) {
 				t.Errorf("error %v, want context.Canceled and %q", err, tt.errHas)
-			}
-			if d := time.Since(start); d > 4*time.Second {
-				t.Errorf("took %s after the cancel", d)
 			}
 			if s.attempts() != tt.attempts {
 				t.Errorf("%d attempts", s.attempts())

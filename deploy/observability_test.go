@@ -17,6 +17,7 @@ import (
 
 	"github.com/schedule-manager/schedule-manager/app"
 	"github.com/schedule-manager/schedule-manager/internal/apptest"
+	"github.com/schedule-manager/schedule-manager/internal/testenv"
 )
 
 // dashboardExprs returns every PromQL expression of the Grafana dashboard
@@ -248,14 +249,16 @@ func isExecutable(p string) bool {
 }
 
 // TestPromtool validates the rules and the Prometheus config, and runs the
-// alert unit tests (prometheus/alerts_test.yml), with promtool when it is
-// installed:
+// alert unit tests (prometheus/alerts_test.yml), with promtool. Without
+// promtool it is skipped, except under CI=true where it fails (.ci/run
+// installs it). Debian's prometheus package ships it:
 //
-//	go install github.com/prometheus/prometheus/cmd/promtool@v0.316.0
+//	apt-get install prometheus
 func TestPromtool(t *testing.T) {
 	bin := promtool()
 	if bin == "" {
-		t.Skip("promtool not found (PATH, $GOBIN, $GOPATH/bin, ~/go/bin); install it with " +
+		testenv.Missing(t, "promtool not found (PATH, $GOBIN, $GOPATH/bin, ~/go/bin); "+
+			"install Debian's prometheus package (apt-get install prometheus), or "+
 			"go install github.com/prometheus/prometheus/cmd/promtool@v0.316.0 (a long build)")
 	}
 	for _, args := range [][]string{
@@ -266,6 +269,48 @@ func TestPromtool(t *testing.T) {
 		out, err := exec.Command(bin, args...).CombinedOutput()
 		if err != nil {
 			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// TestEveryAlertHasUnitTests fails for an alert rule of alerts.yml that
+// alerts_test.yml never shows firing, or never shows not firing (before
+// its "for" elapsed, below its threshold, or once resolved), and for a
+// unit test of an alert that does not exist. promtool runs the tests
+// (TestPromtool).
+func TestEveryAlertHasUnitTests(t *testing.T) {
+	doc := yamlDoc(t, "deploy/prometheus/alerts_test.yml")
+	if files := asList(doc["rule_files"]); len(files) != 1 || asString(files[0]) != "alerts.yml" {
+		t.Errorf("alerts_test.yml: rule_files %v, want [alerts.yml]", doc["rule_files"])
+	}
+	fires, silent := map[string]int{}, map[string]int{}
+	for _, tc := range asList(doc["tests"]) {
+		for _, at := range asList(dig(tc, "alert_rule_test")) {
+			name := asString(dig(at, "alertname"))
+			if len(asList(dig(at, "exp_alerts"))) > 0 {
+				fires[name]++
+			} else {
+				silent[name]++
+			}
+		}
+	}
+	rules := map[string]bool{}
+	for _, r := range alertRules(t) {
+		rules[asString(r["alert"])] = true
+	}
+	for _, name := range sortedKeys(rules) {
+		if fires[name] == 0 {
+			t.Errorf("alert %s: no unit test in alerts_test.yml shows it firing", name)
+		}
+		if silent[name] == 0 {
+			t.Errorf("alert %s: no unit test in alerts_test.yml shows it not firing (exp_alerts: [])", name)
+		}
+	}
+	for _, m := range []map[string]int{fires, silent} {
+		for name := range m {
+			if !rules[name] {
+				t.Errorf("alerts_test.yml tests alert %q, which alerts.yml does not define", name)
+			}
 		}
 	}
 }

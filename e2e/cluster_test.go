@@ -19,6 +19,7 @@ import (
 
 	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
+	"github.com/schedule-manager/schedule-manager/internal/poll"
 )
 
 const adminToken = "e2e-admin-token-0123456789"
@@ -69,7 +70,7 @@ func startCluster(t *testing.T, n int) *cluster {
 		}))
 	}
 	_, js := natstest.Connect(t, c.URLs(), natstest.Reconnect)
-	waitFor(t, 30*time.Second, "a JetStream meta leader", func() bool {
+	poll.Until(t, "a JetStream meta leader", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_, err := js.AccountInfo(ctx)
@@ -85,17 +86,6 @@ func (c *cluster) URLs() string {
 		u = append(u, s.ClientURL())
 	}
 	return strings.Join(u, ",")
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // storedEvents reads every event in the stream, in stream order.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
+	"github.com/schedule-manager/schedule-manager/internal/poll"
 )
 
 // syncBuffer collects a process's stderr.
@@ -72,7 +73,7 @@ func startReplica(t *testing.T, bin string, c *cluster, id, seedFile string) *re
 			t.Logf("replica %s stderr:\n%s", id, r.stderr)
 		}
 	})
-	waitFor(t, 60*time.Second, "replica "+id+" ready", func() bool {
+	poll.Until(t, "replica "+id+" ready", func() bool {
 		resp, err := http.Get(r.base + "/readyz")
 		if err != nil {
 			return false
@@ -130,12 +131,12 @@ func TestServeProcessesExactlyOnceThroughFailures(t *testing.T) {
 	settled := func(on []*replica, total int) {
 		t.Helper()
 		for _, r := range on {
-			waitFor(t, 60*time.Second, "replica "+r.id+" to publish every transition", func() bool {
+			poll.Until(t, "replica "+r.id+" to publish every transition", func() bool {
 				m, ok := publishMetrics(r.base)
 				return ok && m["stored"]+m["duplicate"] >= float64(total) && m["queued"] == 0
 			})
 		}
-		waitFor(t, 30*time.Second, fmt.Sprintf("%d events in the stream", total), func() bool { return streamCount(js) >= total })
+		poll.Until(t, fmt.Sprintf("%d events in the stream", total), func() bool { return streamCount(js) >= total })
 	}
 
 	// One transition, three publishers, one stored event.
@@ -174,13 +175,13 @@ func TestServeProcessesExactlyOnceThroughFailures(t *testing.T) {
 	t.Logf("%d transitions requested in %s", burst, time.Since(t0))
 	total := 1 + burst
 	for _, r := range live {
-		waitFor(t, 60*time.Second, "replica "+r.id+" to drain", func() bool {
+		poll.Until(t, "replica "+r.id+" to drain", func() bool {
 			m, ok := publishMetrics(r.base)
 			return ok && m["queued"] == 0 && m["stored"]+m["duplicate"] >= float64(total)
 		})
 		t.Logf("replica %s drained after %s", r.id, time.Since(start))
 	}
-	waitFor(t, 30*time.Second, "the stream to hold every transition", func() bool { return streamCount(js) >= total })
+	poll.Until(t, "the stream to hold every transition", func() bool { return streamCount(js) >= total })
 	t.Logf("settled after %s", time.Since(start))
 	checkSequence(t, storedEvents(t, js), want)
 	for _, r := range live {

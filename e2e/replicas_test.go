@@ -3,11 +3,11 @@ package e2e
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/schedule-manager/schedule-manager/app"
 	"github.com/schedule-manager/schedule-manager/internal/apptest"
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
+	"github.com/schedule-manager/schedule-manager/internal/poll"
 )
 
 // startApp starts an in-process replica on the cluster.
@@ -48,7 +48,7 @@ func TestInProcessReplicasStoreEachTransitionOnce(t *testing.T) {
 	// (or found in the stream) for the others.
 	for _, a := range apps {
 		base := "http://" + a.HTTPAddr()
-		waitFor(t, 30*time.Second, "replica "+base+" to publish every transition", func() bool {
+		poll.Until(t, "replica "+base+" to publish every transition", func() bool {
 			m, ok := publishMetrics(base)
 			return ok && m["stored"]+m["duplicate"] == transitions && m["queued"] == 0
 		})

@@ -57,12 +57,6 @@ func (d date) String() string {
 	return fmt.Sprintf("%04d-%02d-%02d", y, int(m), dd)
 }
 
-// dateOfTime returns the civil date of t's wall clock (in t's own location).
-func dateOfTime(t time.Time) date {
-	y, m, d := t.Date()
-	return civil(y, m, d)
-}
-
 // parseDate parses YYYY-MM-DD strictly.
 func parseDate(s string) (date, error) {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {

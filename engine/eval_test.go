@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/internal/testenv"
 )
 
 // These tables follow DESIGN.md §1 "Evaluation" one step at a time. Each
@@ -793,14 +794,7 @@ func TestEvalAtLocal(t *testing.T) {
 // The Twilio example files must load unchanged and give the answers Twilio
 // gives. They are read where they are, never copied into the repository.
 func TestTwilioExamples(t *testing.T) {
-	const dir = "/work/shared/reference/twilio-examples"
-	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	if len(files) == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no Twilio examples in %s", dir)
-		}
-		t.Skipf("no Twilio examples in %s", dir)
-	}
+	files, _ := filepath.Glob(filepath.Join(testenv.TwilioExamples(t), "*.json"))
 	type answer struct {
 		at     string // local to the schedule
 		open   bool

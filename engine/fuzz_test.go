@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/internal/testenv"
 )
 
 // Fuzz targets. Run one with, e.g.:
@@ -64,8 +64,7 @@ func checkFieldErrors(t *testing.T, err error, paths ...string) {
 
 func FuzzLoad(f *testing.F) {
 	// The Twilio examples, read where they are (never copied here).
-	files, _ := filepath.Glob("/work/shared/reference/twilio-examples/*.json")
-	for _, file := range files {
+	for _, file := range testenv.TwilioExampleFiles(f) {
 		if data, err := os.ReadFile(file); err == nil {
 			f.Add(data)
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/internal/testenv"
 )
 
 func TestSetManualClose(t *testing.T) {
@@ -133,7 +134,7 @@ func FuzzSetManualClose(f *testing.F) {
 			}
 		}
 	}
-	for _, file := range twilioExampleFiles() {
+	for _, file := range testenv.TwilioExampleFiles(f) {
 		if data, err := os.ReadFile(file); err == nil {
 			docs = append(docs, data)
 		}
@@ -383,30 +384,4 @@ func skipValue(dec *json.Decoder, depth int) error {
 		}
 	}
 	return nil
-}
-
-// twilioExampleFiles lists Twilio's own example configs, read where they
-// are and never copied into the repository: $TWILIO_EXAMPLES_DIR, else
-// shared/reference/twilio-examples in the nearest directory above this
-// package that has one (the checkout may be a worktree at any depth).
-func twilioExampleFiles() []string {
-	if d := os.Getenv("TWILIO_EXAMPLES_DIR"); d != "" {
-		files, _ := filepath.Glob(filepath.Join(d, "*.json"))
-		return files
-	}
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		return nil
-	}
-	for {
-		files, _ := filepath.Glob(filepath.Join(dir, "shared", "reference", "twilio-examples", "*.json"))
-		if len(files) > 0 {
-			return files
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return nil
-		}
-		dir = parent
-	}
 }

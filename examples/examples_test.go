@@ -1,7 +1,6 @@
 package examples
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/internal/testenv"
 )
 
 // probe is one known answer: at local wall-clock time `at` (in the
@@ -302,15 +302,6 @@ func TestEveryOtherSaturdayNewline(t *testing.T) {
 	}
 }
 
-// referenceDir holds the Twilio Flex Schedule Manager's own example files
-// (shared/reference/twilio-examples beside the repository).
-func referenceDir() string {
-	if d := os.Getenv("TWILIO_EXAMPLES_DIR"); d != "" {
-		return d
-	}
-	return filepath.Join("..", "..", "shared", "reference", "twilio-examples")
-}
-
 // referenceCases are known answers for Twilio's own files, read in place.
 var referenceCases = map[string]scheduleCase{
 	"config.private.json": {schedule: "Example", zone: "America/Chicago", probes: []probe{
@@ -342,13 +333,10 @@ var referenceCases = map[string]scheduleCase{
 
 // TestTwilioReferenceExamples loads every file of Twilio's examples as-is and
 // checks known answers. Outside CI it skips when the directory is absent; in
-// CI (CI=true) a missing directory fails.
+// CI (CI=true) a missing directory fails (testenv.TwilioExamples).
 func TestTwilioReferenceExamples(t *testing.T) {
-	dir := referenceDir()
+	dir := testenv.TwilioExamples(t)
 	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) && os.Getenv("CI") != "true" {
-		t.Skipf("%s is absent (set TWILIO_EXAMPLES_DIR, or run in CI)", dir)
-	}
 	if err != nil {
 		t.Fatalf("reading Twilio reference examples: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
+	"github.com/schedule-manager/schedule-manager/internal/poll"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -207,13 +208,7 @@ func TestPresence(t *testing.T) {
 		t.Fatalf("after Withdraw: Replicas = %q", got)
 	}
 	// Without heartbeats the remaining announcement expires.
-	deadline := time.Now().Add(ttl + 3*time.Second)
-	for list() != "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("announcement did not expire within 3s after its %v TTL", ttl)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	poll.Until(t, fmt.Sprintf("the announcement to expire after its %v TTL", ttl), func() bool { return list() == "" })
 	if p.TTL() != ttl {
 		t.Errorf("TTL() = %v, want %v", p.TTL(), ttl)
 	}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/schedule-manager/schedule-manager/internal/poll"
 )
 
 const processToken = "process-test-token-0123456789"
@@ -119,7 +121,8 @@ func TestServeProcesses(t *testing.T) {
 	a := startServe(t, bin, append(env, "SCHEDMGR_TOKEN="+processToken), "--data-dir", dataDir, "--nats-listen", natsAddr)
 	b := startServe(t, bin, env, "--nats-url", "nats://"+natsAddr, "--replica-id", "b")
 
-	// A write through A's admin API is served by B within a second.
+	// A write through A's admin API is served by B (how fast is for
+	// BenchmarkConfigPublishToReplica in app to measure; logged here).
 	req, _ := http.NewRequest("POST", a.base+"/api/v1/schedules/Support/close", nil)
 	req.Header.Set("Authorization", "Bearer "+processToken)
 	resp, err := http.DefaultClient.Do(req)
@@ -130,17 +133,11 @@ func TestServeProcesses(t *testing.T) {
 	_ = json.NewDecoder(resp.Body).Decode(&closed)
 	resp.Body.Close()
 	written := time.Now()
-	for {
+	poll.Until(t, fmt.Sprintf("replica b to serve version %d with Support closed manually", closed.Version), func() bool {
 		reason, v := b.check(t, "Support")
-		if reason == "manual" && v == closed.Version {
-			t.Logf("replica b served version %d %v after the write", v, time.Since(written))
-			break
-		}
-		if time.Since(written) > time.Second {
-			t.Fatalf("replica b serves %q version %d one second after version %d", reason, v, closed.Version)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return reason == "manual" && v == closed.Version
+	})
+	t.Logf("replica b served version %d %v after the write", closed.Version, time.Since(written))
 
 	// export from the running service, import a change, export again.
 	exported := filepath.Join(t.TempDir(), "export.json")

@@ -93,18 +93,6 @@ func storedEvents(t testing.TB, js jetstream.JetStream) []event.Event {
 	return out
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func describeIDs(evs []event.Event) string {
 	s := ""
 	for _, e := range evs {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
+	"github.com/schedule-manager/schedule-manager/internal/poll"
 	"github.com/schedule-manager/schedule-manager/publisher/stream"
 	"github.com/schedule-manager/schedule-manager/scheduler"
 )
@@ -147,7 +148,7 @@ func TestRetriesUntilStored(t *testing.T) {
 	if !p.Enqueue(ev) {
 		t.Fatal("dropped")
 	}
-	waitFor(t, 10*time.Second, "a failed attempt", func() bool { return counter(t, reg, stream.OutcomeError) >= 1 })
+	poll.Until(t, "a failed attempt", func() bool { return counter(t, reg, stream.OutcomeError) >= 1 })
 	if _, err := stream.EnsureStream(ctxT(t), js, stream.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}

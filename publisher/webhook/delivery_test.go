@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
+	"github.com/schedule-manager/schedule-manager/internal/poll"
 )
 
 var schedules = []string{"Support", "Ops 24x7", "Ünïcode.sales"}
@@ -75,14 +76,14 @@ func TestReceiverDownThenUp(t *testing.T) {
 			for n := 10; n < 15; n++ { // still down
 				want = append(want, publishRound(t, pub, n)...)
 			}
-			eventually(t, 20*time.Second, "every event after the receiver is back", func() bool {
+			poll.Until(t, "every event after the receiver is back", func() bool {
 				r := rcv()
 				return r != nil && len(r.accepted()) >= len(want)
 			})
 			for n := 15; n < 20; n++ { // after it is back
 				want = append(want, publishRound(t, pub, n)...)
 			}
-			eventually(t, 10*time.Second, "the events published after", func() bool { return len(rcv().accepted()) >= len(want) })
+			poll.Until(t, "the events published after", func() bool { return len(rcv().accepted()) >= len(want) })
 			time.Sleep(100 * time.Millisecond) // room for a duplicate to show
 			got := rcv().accepted()
 			checkOnceInOrder(t, got, want)
@@ -120,7 +121,7 @@ func TestTwoDispatchersDeliverOnce(t *testing.T) {
 	for n := range 20 {
 		want = append(want, publishRound(t, pub, n)...)
 	}
-	eventually(t, 10*time.Second, "the first batch", func() bool { return len(r.accepted()) >= len(want) })
+	poll.Until(t, "the first batch", func() bool { return len(r.accepted()) >= len(want) })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := a.Stop(ctx); err != nil {
@@ -129,7 +130,7 @@ func TestTwoDispatchersDeliverOnce(t *testing.T) {
 	for n := 20; n < 40; n++ {
 		want = append(want, publishRound(t, pub, n)...)
 	}
-	eventually(t, 10*time.Second, "the second batch", func() bool { return len(r.accepted()) >= len(want) })
+	poll.Until(t, "the second batch", func() bool { return len(r.accepted()) >= len(want) })
 	time.Sleep(100 * time.Millisecond)
 	checkOnceInOrder(t, r.accepted(), want)
 	na := metricValue(t, oa.Registerer.(*prometheus.Registry), "schedmgr_webhook_attempts_total", nil)
@@ -182,7 +183,7 @@ func TestFilters(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
 			r := receivers[tt.id]
-			eventually(t, 10*time.Second, "the matching events", func() bool { return len(r.accepted()) >= len(wants[tt.id]) })
+			poll.Until(t, "the matching events", func() bool { return len(r.accepted()) >= len(wants[tt.id]) })
 			time.Sleep(50 * time.Millisecond)
 			checkOnceInOrder(t, r.accepted(), wants[tt.id])
 		})
@@ -192,7 +193,9 @@ func TestFilters(t *testing.T) {
 // TestStopHandsOverInFlightEvent: a replica stopping while its attempt
 // hangs cuts it short when the stop deadline passes and hands the event
 // back at once, so the other replica delivers it without waiting for the
-// ack timeout.
+// ack timeout. The ack wait (AttemptTimeout + 15 s) is set far above
+// poll.Timeout, so a delivery while the test polls can only come from the
+// hand-over; how long it took is logged, not asserted.
 func TestStopHandsOverInFlightEvent(t *testing.T) {
 	srv := natstest.Server(t)
 	js := connect(t, srv)
@@ -217,27 +220,29 @@ func TestStopHandsOverInFlightEvent(t *testing.T) {
 		r.serve(w, req)
 	})
 	ep := Endpoint{ID: "crm", URL: slow.URL(), Secret: testSecret}
-	oa := fastOptions(t, ep)
-	oa.AttemptTimeout = 30 * time.Second // the attempt would hang for long
-	a := startDispatcher(t, connect(t, srv), oa)
+	// The attempt would hang for long, and the ack wait (which either
+	// replica sets on the shared consumer) outlasts the polling below.
+	slowAck := func() Options {
+		o := fastOptions(t, ep)
+		o.AttemptTimeout = 2 * poll.Timeout
+		return o
+	}
+	a := startDispatcher(t, connect(t, srv), slowAck())
 	id := publish(t, js, "Support", true, 1)
 	select {
 	case <-entered:
-	case <-time.After(5 * time.Second):
+	case <-time.After(poll.Timeout):
 		t.Fatal("no attempt")
 	}
 	hang.Store(false)
-	startDispatcher(t, connect(t, srv), fastOptions(t, ep))
+	startDispatcher(t, connect(t, srv), slowAck())
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	stopped := time.Now()
 	if err := a.Stop(ctx); err == nil {
 		t.Error("Stop returned no error although it cut an attempt short")
 	}
-	eventually(t, 5*time.Second, "the other replica to deliver", func() bool { return len(r.accepted()) == 1 })
+	poll.Until(t, "the other replica to deliver", func() bool { return len(r.accepted()) == 1 })
 	t.Logf("delivered by the other replica %s after Stop began", time.Since(stopped).Round(time.Millisecond))
-	if time.Since(stopped) > 3*time.Second {
-		t.Errorf("hand-over took %s; the event waited for the ack timeout", time.Since(stopped))
-	}
 	checkOnceInOrder(t, r.accepted(), []string{id})
 }

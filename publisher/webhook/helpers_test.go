@@ -179,6 +179,20 @@ func (r *receiver) attempts(id string) []delivery {
 	return out
 }
 
+// positions returns where the requests for an event id are among all
+// requests received, in order.
+func (r *receiver) positions(id string) []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []int
+	for i, d := range r.got {
+		if d.ID == id {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // checkOnceInOrder asserts that exactly the ids in want were accepted, each
 // once, and in order per schedule.
 func checkOnceInOrder(t *testing.T, got []delivery, want []string) {
@@ -244,18 +258,6 @@ func startDispatcher(t *testing.T, js jetstream.JetStream, o Options) *Dispatche
 		}
 	})
 	return d
-}
-
-// eventually polls cond every 10 ms until it holds or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // metricValue sums the samples of a metric family whose labels include
