@@ -40,6 +40,16 @@ func BenchmarkCheckScheduleCached(b *testing.B) {
 			e.handler.ServeHTTP(w, req)
 		}
 	})
+	// A closed schedule answers with more (when it next opens).
+	closed := httptest.NewRequest(http.MethodGet, "/check-schedule?name=Weekend", nil)
+	b.Run("discard-closed", func(b *testing.B) {
+		w := &discardWriter{h: http.Header{}}
+		b.ReportAllocs()
+		for b.Loop() {
+			w.reset()
+			e.handler.ServeHTTP(w, closed)
+		}
+	})
 }
 
 // BenchmarkStatusRead is the scheduler's cached read alone. Target: 0
