@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/schedule-manager/schedule-manager/api"
 )
@@ -167,6 +168,41 @@ func TestCheckSchedule(t *testing.T) {
 			t.Errorf("preflight headers: %v", r.header)
 		}
 	})
+}
+
+// An answer's instant is the clock reading the scheduler evaluated, never a
+// second reading: here the API's own clock is a year ahead of the
+// scheduler's, and every answer still says the scheduler's instant.
+func TestAnswersCarryTheEvaluatedInstant(t *testing.T) {
+	e := newEnv(t, envOptions{deps: func(d *api.Deps) {
+		d.Now = func() time.Time { return testNow.AddDate(1, 0, 0) }
+	}})
+	const want = "2026-03-02T10:00:00-06:00"
+	if r := e.get("/check-schedule?name=Support", ""); r.str("at") != want {
+		t.Errorf("check-schedule at = %q, want %q", r.str("at"), want)
+	}
+	var one struct {
+		Status struct{ At string }
+	}
+	if r := e.get("/api/v1/schedules/Support", viewerToken); json.Unmarshal(r.body, &one) != nil || one.Status.At != want {
+		t.Errorf("schedule status at = %q, want %q (%s)", one.Status.At, want, r.body)
+	}
+	var all struct {
+		Schedules []struct {
+			Name   string
+			Status struct{ At string }
+		}
+	}
+	r := e.get("/api/v1/schedules", viewerToken)
+	if err := json.Unmarshal(r.body, &all); err != nil || len(all.Schedules) == 0 {
+		t.Fatalf("schedules: %v %s", err, r.body)
+	}
+	for _, sc := range all.Schedules {
+		// Each in its own zone, all the same instant.
+		if at, err := time.Parse(time.RFC3339, sc.Status.At); err != nil || !at.Equal(testNow) {
+			t.Errorf("%s: status at = %q, want %s", sc.Name, sc.Status.At, testNow)
+		}
+	}
 }
 
 func TestCheckScheduleOptions(t *testing.T) {

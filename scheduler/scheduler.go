@@ -45,7 +45,12 @@ type Options struct {
 
 // Current is a cached answer for one schedule.
 type Current struct {
-	Schedule      *engine.Schedule
+	Schedule *engine.Schedule
+	// At is the instant the answer is for: the one clock reading behind
+	// Status and Next (Status, All) or the instant asked (Evaluate).
+	// Callers render it rather than reading the clock again, so the
+	// answer's instant and its status always agree.
+	At            time.Time
 	Status        engine.Status
 	Next          engine.Transition
 	HasNext       bool
@@ -119,7 +124,8 @@ func (s *Scheduler) Config() (*engine.Config, uint64) {
 	return snap.cfg, snap.version
 }
 
-// Status returns the cached status of a schedule now. It does not allocate.
+// Status returns the cached status of a schedule now (one reading of the
+// clock, returned as Current.At). It does not allocate.
 func (s *Scheduler) Status(name string) (Current, bool) {
 	return s.lookup(name, s.opts.Now())
 }
@@ -140,7 +146,7 @@ func (s *Scheduler) lookup(name string, t time.Time) (Current, bool) {
 		return Current{}, false
 	}
 	sched := e.sched.Load()
-	cur := Current{Schedule: sched, ConfigVersion: snap.version}
+	cur := Current{Schedule: sched, At: t, ConfigVersion: snap.version}
 	tl := e.tl.Load()
 	if i := tl.index(t); i >= 0 {
 		cur.Status = tl.segs[i].Status
@@ -152,7 +158,8 @@ func (s *Scheduler) lookup(name string, t time.Time) (Current, bool) {
 	return cur, true
 }
 
-// All returns the cached status of every schedule, in document order.
+// All returns the cached status of every schedule, in document order, all
+// for one reading of the clock (Current.At).
 func (s *Scheduler) All() []Current {
 	snap := s.state.Load()
 	if snap == nil {
