@@ -50,10 +50,15 @@ type Current struct {
 	// Status and Next (Status, All) or the instant asked (Evaluate).
 	// Callers render it rather than reading the clock again, so the
 	// answer's instant and its status always agree.
-	At            time.Time
-	Status        engine.Status
-	Next          engine.Transition
-	HasNext       bool
+	At      time.Time
+	Status  engine.Status
+	Next    engine.Transition
+	HasNext bool
+	// Opening is the first instant after At at which the schedule opens
+	// (engine.Schedule.NextOpening), set only when Status is closed;
+	// HasOpening is false when it does not open within 366 days.
+	Opening       time.Time
+	HasOpening    bool
 	ConfigVersion uint64
 }
 
@@ -151,10 +156,16 @@ func (s *Scheduler) lookup(name string, t time.Time) (Current, bool) {
 	if i := tl.index(t); i >= 0 {
 		cur.Status = tl.segs[i].Status
 		cur.Next, cur.HasNext = tl.next(i)
+		if !cur.Status.IsOpen {
+			cur.Opening, cur.HasOpening = tl.opening(i, t)
+		}
 		return cur, true
 	}
 	cur.Status = sched.At(t)
 	cur.Next, cur.HasNext = sched.NextTransition(t)
+	if !cur.Status.IsOpen {
+		cur.Opening, cur.HasOpening = openingAfter(sched, t, cur.Next, cur.HasNext)
+	}
 	return cur, true
 }
 

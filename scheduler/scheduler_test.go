@@ -284,6 +284,21 @@ func BenchmarkCacheRead(b *testing.B) {
 	}
 }
 
+// BenchmarkCacheReadClosed is the cache lookup of a closed schedule, whose
+// answer also says when it next opens (Sunday: Monday 08:00).
+func BenchmarkCacheReadClosed(b *testing.B) {
+	sunday := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	s := New(Options{Now: func() time.Time { return sunday }})
+	s.Apply(load(b, weekdayDoc), 1, time.Time{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if c, ok := s.Evaluate("Support", sunday); !ok || c.Status.IsOpen {
+			b.Fatal("not closed")
+		}
+	}
+}
+
 // Reads race with applies that keep unchanged schedules (run with -race).
 func TestConcurrentReadsDuringApply(t *testing.T) {
 	s := New(Options{})
