@@ -82,6 +82,12 @@ func TestCachedPathAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(200, func() { w.reset(); e.handler.ServeHTTP(w, req) }); n > 2 {
 		t.Errorf("cached check-schedule allocates %v times, want ≤ 2", n)
 	}
+	// A closed answer also says when it next opens, from the precomputed
+	// timeline: no more allocations (Weekend has no deciding rule: 1).
+	closed := httptest.NewRequest(http.MethodGet, "/check-schedule?name=Weekend", nil)
+	if n := testing.AllocsPerRun(200, func() { w.reset(); e.handler.ServeHTTP(w, closed) }); n > 1 {
+		t.Errorf("cached closed check-schedule allocates %v times, want ≤ 1", n)
+	}
 }
 
 // BenchmarkLoopback compares check-schedule with a trivial handler over

@@ -132,7 +132,7 @@ func (s *server) check(w http.ResponseWriter, r *http.Request) string {
 		})
 		return outcomeUnknown
 	}
-	resp := checkresult.New(cur.Schedule, cur.At, cur.Status, cur.Next, cur.HasNext, cur.ConfigVersion)
+	resp := checkresult.New(cur.Schedule, answerOf(cur))
 	bp := bufPool.Get().(*[]byte)
 	b, encoded := appendResponse((*bp)[:0], &resp)
 	if !encoded {
@@ -153,6 +153,15 @@ func (s *server) check(w http.ResponseWriter, r *http.Request) string {
 		return outcomeOpen
 	}
 	return outcomeClosed
+}
+
+// answerOf is what check-schedule and the schedules API report of a cached
+// or evaluated answer.
+func answerOf(cur scheduler.Current) checkresult.Answer {
+	return checkresult.Answer{
+		At: cur.At, Status: cur.Status, Next: cur.Next, HasNext: cur.HasNext,
+		Opening: cur.Opening, HasOpening: cur.HasOpening, ConfigVersion: cur.ConfigVersion,
+	}
 }
 
 // queryParams fills the parameters p does not have yet from a raw query

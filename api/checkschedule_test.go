@@ -140,7 +140,8 @@ func TestCheckSchedule(t *testing.T) {
 	t.Run("answer in detail", func(t *testing.T) {
 		r := e.get("/check-schedule?name=Support&simulate=2026-03-02T12:30", "")
 		want := `{"isOpen":false,"closedReason":"lunch","schedule":"Support","timeZone":"America/Chicago","at":"2026-03-02T12:30:00-06:00",` +
-			`"rule":{"id":"lunch","name":"Lunch"},"nextTransition":{"at":"2026-03-02T13:00:00-06:00","isOpen":true,"closedReason":""},"configVersion":1}` + "\n"
+			`"rule":{"id":"lunch","name":"Lunch"},"nextTransition":{"at":"2026-03-02T13:00:00-06:00","isOpen":true,"closedReason":""},` +
+			`"nextOpening":"2026-03-02T13:00:00-06:00","configVersion":1}` + "\n"
 		if string(r.body) != want {
 			t.Errorf("body\n got %s\nwant %s", r.body, want)
 		}
@@ -168,6 +169,34 @@ func TestCheckSchedule(t *testing.T) {
 			t.Errorf("preflight headers: %v", r.header)
 		}
 	})
+}
+
+// nextOpening skips changes of closed reason, so a client learns when the
+// schedule opens in one call; it is absent when open or when it never opens.
+func TestCheckScheduleNextOpening(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	tests := []struct {
+		name  string
+		query string
+		want  string // "" for absent
+	}{
+		{"cached, closed until Saturday", "name=Weekend", "2026-03-07T10:00:00-06:00"},
+		{"cached, open", "name=Support", ""},
+		{"manual close never opens", "name=Closed+Desk", ""},
+		{"lunch", "name=Support&simulate=2026-03-02T12:30", "2026-03-02T13:00:00-06:00"},
+		{"holiday, then closed overnight", "name=Support&simulate=2026-11-26T10:00", "2026-11-27T08:00:00-06:00"},
+		{"beyond the horizon, in another zone", "name=Sales&simulate=2026-12-24T18:00", "2026-12-25T08:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.get("/check-schedule?"+tt.query, "")
+			expect(t, tt.name, r, 200)
+			got, present := r.json["nextOpening"]
+			if tt.want == "" && present || tt.want != "" && got != tt.want {
+				t.Errorf("nextOpening = %v (present %v), want %q: %s", got, present, tt.want, r.body)
+			}
+		})
+	}
 }
 
 // An answer's instant is the clock reading the scheduler evaluated, never a

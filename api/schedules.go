@@ -31,7 +31,7 @@ func viewSchedule(cur scheduler.Current) scheduleView {
 		TimeZone:    sc.Location().String(),
 		ManualClose: sc.ManualClose(),
 		Rules:       rules,
-		Status:      checkresult.New(sc, cur.At, cur.Status, cur.Next, cur.HasNext, cur.ConfigVersion),
+		Status:      checkresult.New(sc, answerOf(cur)),
 	}
 }
 
