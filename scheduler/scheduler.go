@@ -144,27 +144,32 @@ func (s *Scheduler) Config() (*engine.Config, uint64) {
 
 // Status returns the cached status of a schedule now (one reading of the
 // clock, returned as Current.At). It does not allocate.
-func (s *Scheduler) Status(name string) (Current, bool) {
-	return s.lookup(name, s.opts.Now())
+func (s *Scheduler) Status(name string) (cur Current, ok bool) {
+	ok = s.lookup(name, s.opts.Now(), &cur)
+	return cur, ok
 }
 
 // Evaluate answers for instant t (a simulate request): from the precomputed
 // timeline when t is inside the horizon, else by direct evaluation.
-func (s *Scheduler) Evaluate(name string, t time.Time) (Current, bool) {
-	return s.lookup(name, t)
+func (s *Scheduler) Evaluate(name string, t time.Time) (cur Current, ok bool) {
+	ok = s.lookup(name, t, &cur)
+	return cur, ok
 }
 
-func (s *Scheduler) lookup(name string, t time.Time) (Current, bool) {
+// lookup fills cur, which is zero, with the answer for schedule name at t.
+// It writes in place: Current is large enough for copies to show in a
+// cached read.
+func (s *Scheduler) lookup(name string, t time.Time, cur *Current) bool {
 	snap := s.state.Load()
 	if snap == nil {
-		return Current{}, false
+		return false
 	}
 	e, ok := snap.entries[name]
 	if !ok {
-		return Current{}, false
+		return false
 	}
 	sched := e.sched.Load()
-	cur := Current{Schedule: sched, At: t, ConfigVersion: snap.version}
+	cur.Schedule, cur.At, cur.ConfigVersion = sched, t, snap.version
 	tl := e.tl.Load()
 	if i := tl.index(t); i >= 0 {
 		cur.Status = tl.segs[i].Status
@@ -172,14 +177,14 @@ func (s *Scheduler) lookup(name string, t time.Time) (Current, bool) {
 		if !cur.Status.IsOpen {
 			cur.Opening, cur.HasOpening = tl.opening(i, t)
 		}
-		return cur, true
+		return true
 	}
 	cur.Status = sched.At(t)
 	cur.Next, cur.HasNext = sched.NextTransition(t)
 	if !cur.Status.IsOpen {
 		cur.Opening, cur.HasOpening = openingAfter(sched, t, cur.Next, cur.HasNext)
 	}
-	return cur, true
+	return true
 }
 
 // All returns the cached status of every schedule, in document order, all
@@ -192,8 +197,8 @@ func (s *Scheduler) All() []Current {
 	now := s.opts.Now()
 	out := make([]Current, 0, len(snap.order))
 	for _, e := range snap.order {
-		c, _ := s.lookup(e.sched.Load().Name(), now)
-		out = append(out, c)
+		out = append(out, Current{})
+		s.lookup(e.sched.Load().Name(), now, &out[len(out)-1])
 	}
 	return out
 }
