@@ -40,6 +40,16 @@ func BenchmarkCheckScheduleCached(b *testing.B) {
 			e.handler.ServeHTTP(w, req)
 		}
 	})
+	// A closed schedule answers with more (when it next opens).
+	closed := httptest.NewRequest(http.MethodGet, "/check-schedule?name=Weekend", nil)
+	b.Run("discard-closed", func(b *testing.B) {
+		w := &discardWriter{h: http.Header{}}
+		b.ReportAllocs()
+		for b.Loop() {
+			w.reset()
+			e.handler.ServeHTTP(w, closed)
+		}
+	})
 }
 
 // BenchmarkStatusRead is the scheduler's cached read alone. Target: 0
@@ -71,6 +81,12 @@ func TestCachedPathAllocs(t *testing.T) {
 	// must not allocate.
 	if n := testing.AllocsPerRun(200, func() { w.reset(); e.handler.ServeHTTP(w, req) }); n > 2 {
 		t.Errorf("cached check-schedule allocates %v times, want ≤ 2", n)
+	}
+	// A closed answer also says when it next opens, from the precomputed
+	// timeline: no more allocations (Weekend has no deciding rule: 1).
+	closed := httptest.NewRequest(http.MethodGet, "/check-schedule?name=Weekend", nil)
+	if n := testing.AllocsPerRun(200, func() { w.reset(); e.handler.ServeHTTP(w, closed) }); n > 1 {
+		t.Errorf("cached closed check-schedule allocates %v times, want ≤ 1", n)
 	}
 }
 

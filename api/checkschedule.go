@@ -101,10 +101,10 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) string {
 		return outcomeError
 	}
 	var cur scheduler.Current
-	var at time.Time
 	ok := false
 	if p.simulate == "" {
-		at = s.now()
+		// The scheduler reads its clock once and says which instant it
+		// answered for (cur.At): no second reading here.
 		cur, ok = s.status.Status(p.name)
 	} else {
 		cfg, _ := s.status.Config()
@@ -113,6 +113,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) string {
 			sc, ok = cfg.Schedule(p.name)
 		}
 		if ok {
+			var at time.Time
 			at, err = engine.ParseTime(p.simulate, sc.Location())
 			if y := at.In(sc.Location()).Year(); err == nil && (y < minSimulateYear || y > maxSimulateYear) {
 				err = fmt.Errorf("%s is out of range; simulate a year between %d and %d", quote(p.simulate), minSimulateYear, maxSimulateYear)
@@ -131,7 +132,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) string {
 		})
 		return outcomeUnknown
 	}
-	resp := checkresult.New(cur.Schedule, at, cur.Status, cur.Next, cur.HasNext, cur.ConfigVersion)
+	resp := checkresult.New(cur.Schedule, answerOf(cur))
 	bp := bufPool.Get().(*[]byte)
 	b, encoded := appendResponse((*bp)[:0], &resp)
 	if !encoded {
@@ -152,6 +153,15 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) string {
 		return outcomeOpen
 	}
 	return outcomeClosed
+}
+
+// answerOf is what check-schedule and the schedules API report of a cached
+// or evaluated answer.
+func answerOf(cur scheduler.Current) checkresult.Answer {
+	return checkresult.Answer{
+		At: cur.At, Status: cur.Status, Next: cur.Next, HasNext: cur.HasNext,
+		Opening: cur.Opening, HasOpening: cur.HasOpening, ConfigVersion: cur.ConfigVersion,
+	}
 }
 
 // queryParams fills the parameters p does not have yet from a raw query

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/schedule-manager/schedule-manager/api"
 	"github.com/schedule-manager/schedule-manager/internal/testenv"
@@ -141,7 +142,8 @@ func TestCheckSchedule(t *testing.T) {
 	t.Run("answer in detail", func(t *testing.T) {
 		r := e.get("/check-schedule?name=Support&simulate=2026-03-02T12:30", "")
 		want := `{"isOpen":false,"closedReason":"lunch","schedule":"Support","timeZone":"America/Chicago","at":"2026-03-02T12:30:00-06:00",` +
-			`"rule":{"id":"lunch","name":"Lunch"},"nextTransition":{"at":"2026-03-02T13:00:00-06:00","isOpen":true,"closedReason":""},"configVersion":1}` + "\n"
+			`"rule":{"id":"lunch","name":"Lunch"},"nextTransition":{"at":"2026-03-02T13:00:00-06:00","isOpen":true,"closedReason":""},` +
+			`"nextOpening":"2026-03-02T13:00:00-06:00","configVersion":1}` + "\n"
 		if string(r.body) != want {
 			t.Errorf("body\n got %s\nwant %s", r.body, want)
 		}
@@ -169,6 +171,69 @@ func TestCheckSchedule(t *testing.T) {
 			t.Errorf("preflight headers: %v", r.header)
 		}
 	})
+}
+
+// nextOpening skips changes of closed reason, so a client learns when the
+// schedule opens in one call; it is absent when open or when it never opens.
+func TestCheckScheduleNextOpening(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	tests := []struct {
+		name  string
+		query string
+		want  string // "" for absent
+	}{
+		{"cached, closed until Saturday", "name=Weekend", "2026-03-07T10:00:00-06:00"},
+		{"cached, open", "name=Support", ""},
+		{"manual close never opens", "name=Closed+Desk", ""},
+		{"lunch", "name=Support&simulate=2026-03-02T12:30", "2026-03-02T13:00:00-06:00"},
+		{"holiday, then closed overnight", "name=Support&simulate=2026-11-26T10:00", "2026-11-27T08:00:00-06:00"},
+		{"beyond the horizon, in another zone", "name=Sales&simulate=2026-12-24T18:00", "2026-12-25T08:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.get("/check-schedule?"+tt.query, "")
+			expect(t, tt.name, r, 200)
+			got, present := r.json["nextOpening"]
+			if tt.want == "" && present || tt.want != "" && got != tt.want {
+				t.Errorf("nextOpening = %v (present %v), want %q: %s", got, present, tt.want, r.body)
+			}
+		})
+	}
+}
+
+// An answer's instant is the clock reading the scheduler evaluated, never a
+// second reading: here the API's own clock is a year ahead of the
+// scheduler's, and every answer still says the scheduler's instant.
+func TestAnswersCarryTheEvaluatedInstant(t *testing.T) {
+	e := newEnv(t, envOptions{deps: func(d *api.Deps) {
+		d.Now = func() time.Time { return testNow.AddDate(1, 0, 0) }
+	}})
+	const want = "2026-03-02T10:00:00-06:00"
+	if r := e.get("/check-schedule?name=Support", ""); r.str("at") != want {
+		t.Errorf("check-schedule at = %q, want %q", r.str("at"), want)
+	}
+	var one struct {
+		Status struct{ At string }
+	}
+	if r := e.get("/api/v1/schedules/Support", viewerToken); json.Unmarshal(r.body, &one) != nil || one.Status.At != want {
+		t.Errorf("schedule status at = %q, want %q (%s)", one.Status.At, want, r.body)
+	}
+	var all struct {
+		Schedules []struct {
+			Name   string
+			Status struct{ At string }
+		}
+	}
+	r := e.get("/api/v1/schedules", viewerToken)
+	if err := json.Unmarshal(r.body, &all); err != nil || len(all.Schedules) == 0 {
+		t.Fatalf("schedules: %v %s", err, r.body)
+	}
+	for _, sc := range all.Schedules {
+		// Each in its own zone, all the same instant.
+		if at, err := time.Parse(time.RFC3339, sc.Status.At); err != nil || !at.Equal(testNow) {
+			t.Errorf("%s: status at = %q, want %s", sc.Name, sc.Status.At, testNow)
+		}
+	}
 }
 
 func TestCheckScheduleOptions(t *testing.T) {

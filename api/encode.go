@@ -52,6 +52,12 @@ func appendResponse(b []byte, r *checkresult.Response) (_ []byte, ok bool) {
 		b = appendString(b, r.NextTransition.ClosedReason)
 		b = append(b, '}')
 	}
+	if !r.NextOpening.IsZero() {
+		b = append(b, `,"nextOpening":`...)
+		if b, ok = appendTime(b, r.NextOpening); !ok {
+			return b, false
+		}
+	}
 	if r.ConfigVersion != 0 {
 		b = append(b, `,"configVersion":`...)
 		b = strconv.AppendUint(b, r.ConfigVersion, 10)

@@ -26,7 +26,7 @@ func TestAppendResponseFields(t *testing.T) {
 		want string
 	}{
 		{checkresult.Response{}, "bool isOpen; string closedReason; string schedule; string timeZone; time.Time at; *checkresult.Rule rule,omitempty; " +
-			"string holiday,omitempty; *checkresult.Next nextTransition; uint64 configVersion,omitempty"},
+			"string holiday,omitempty; *checkresult.Next nextTransition; time.Time nextOpening,omitzero; uint64 configVersion,omitempty"},
 		{checkresult.Rule{}, "string id; string name"},
 		{checkresult.Next{}, "time.Time at; bool isOpen; string closedReason"},
 	}
@@ -70,6 +70,9 @@ func TestAppendResponseMatchesMarshal(t *testing.T) {
 		if i%4 != 0 {
 			r.NextTransition = &checkresult.Next{At: times[(i+1)%len(times)], IsOpen: i%3 == 0, ClosedReason: s}
 		}
+		if i%5 != 0 {
+			r.NextOpening = times[(i+2)%len(times)]
+		}
 		cases = append(cases, r, checkresult.Response{At: times[i%len(times)]})
 	}
 	for i, r := range cases {
@@ -82,9 +85,13 @@ func TestAppendResponseMatchesMarshal(t *testing.T) {
 			t.Errorf("case %d:\n got %s\nwant %s", i, got, want)
 		}
 	}
-	bad := checkresult.Response{At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
-	if _, ok := appendResponse(nil, &bad); ok {
-		t.Error("year 10000 encoded")
+	for _, bad := range []checkresult.Response{
+		{At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{NextOpening: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		if _, ok := appendResponse(nil, &bad); ok {
+			t.Errorf("year 10000 encoded: %+v", bad)
+		}
 	}
 }
 
@@ -102,7 +109,7 @@ func FuzzAppendString(f *testing.F) {
 
 func TestAppendResponseAllocs(t *testing.T) {
 	r := checkresult.Response{IsOpen: true, Schedule: "Support", TimeZone: "America/Chicago", At: time.Now(),
-		Rule: &checkresult.Rule{ID: "a", Name: "b"}, NextTransition: &checkresult.Next{At: time.Now()}, ConfigVersion: 7}
+		Rule: &checkresult.Rule{ID: "a", Name: "b"}, NextTransition: &checkresult.Next{At: time.Now()}, NextOpening: time.Now(), ConfigVersion: 7}
 	buf := make([]byte, 0, 1024)
 	if n := testing.AllocsPerRun(100, func() { buf, _ = appendResponse(buf[:0], &r) }); n != 0 {
 		t.Errorf("appendResponse allocates %v times", n)

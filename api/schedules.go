@@ -19,7 +19,8 @@ type scheduleView struct {
 	Status      checkresult.Response `json:"status"`
 }
 
-func viewSchedule(cur scheduler.Current, now time.Time) scheduleView {
+// viewSchedule renders cur at the instant its status is for (cur.At).
+func viewSchedule(cur scheduler.Current) scheduleView {
 	sc := cur.Schedule
 	rules := sc.RuleIDs()
 	if rules == nil {
@@ -30,7 +31,7 @@ func viewSchedule(cur scheduler.Current, now time.Time) scheduleView {
 		TimeZone:    sc.Location().String(),
 		ManualClose: sc.ManualClose(),
 		Rules:       rules,
-		Status:      checkresult.New(sc, now, cur.Status, cur.Next, cur.HasNext, cur.ConfigVersion),
+		Status:      checkresult.New(sc, answerOf(cur)),
 	}
 }
 
@@ -51,7 +52,6 @@ func (s *Server) listSchedules(w http.ResponseWriter, _ *http.Request, _ princip
 		return
 	}
 	all := s.status.All()
-	now := s.now()
 	out := scheduleList{Schedules: make([]scheduleView, 0, len(all))}
 	if len(all) > 0 {
 		out.Version = all[0].ConfigVersion // the snapshot All read
@@ -59,7 +59,7 @@ func (s *Server) listSchedules(w http.ResponseWriter, _ *http.Request, _ princip
 		_, out.Version = s.status.Config()
 	}
 	for _, cur := range all {
-		out.Schedules = append(out.Schedules, viewSchedule(cur, now))
+		out.Schedules = append(out.Schedules, viewSchedule(cur))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -87,7 +87,7 @@ func (s *Server) getSchedule(w http.ResponseWriter, r *http.Request, _ principal
 	writeJSON(w, http.StatusOK, struct {
 		Version uint64 `json:"version"`
 		scheduleView
-	}{cur.ConfigVersion, viewSchedule(cur, s.now())})
+	}{cur.ConfigVersion, viewSchedule(cur)})
 }
 
 // Timeline ranges: the default, and the longest a request may ask for.

@@ -338,9 +338,10 @@ func (a *App) startCron() error {
 	return nil
 }
 
-// onTransition runs under the scheduler's lock, once per change (10,000 at
-// once when many schedules share an opening time): publish, and log only at
-// debug level; the events themselves are the record.
+// onTransition runs once per change, one call at a time and in order, but
+// outside the scheduler's lock (10,000 at once when many schedules share an
+// opening time; events queue behind it): publish, and log only at debug
+// level; the events themselves are the record.
 func (a *App) onTransition(ev scheduler.Event) {
 	a.publishEvent(ev)
 	a.log.Debug("schedule state changed", "schedule", ev.Schedule, "open", ev.Status.IsOpen,

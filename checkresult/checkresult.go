@@ -5,10 +5,12 @@
 // The first two fields are Twilio's contract ({isOpen, closedReason}); every
 // other field is an additive extension that a Twilio Studio flow ignores.
 //
-//	st := s.At(at)
-//	next, ok := s.NextTransition(at)
-//	resp := checkresult.New(s, at, st, next, ok, version)
+//	resp := checkresult.Check(s, at, version) // evaluates s at instant at
 //	json.NewEncoder(w).Encode(resp)
+//
+// or, from an answer computed elsewhere (the scheduler's cache):
+//
+//	resp := checkresult.New(s, checkresult.Answer{At: at, Status: st, Next: next, HasNext: ok})
 package checkresult
 
 import (
@@ -33,7 +35,9 @@ type Next struct {
 // Response is the check-schedule answer. IsOpen and ClosedReason are always
 // present (ClosedReason is "" when open); NextTransition is null when the
 // schedule does not change within the engine's search horizon (always open,
-// or manually closed).
+// or manually closed). NextOpening is present only when the schedule is
+// closed and opens within 366 days: unlike NextTransition it skips changes
+// of closed reason ("holiday" until midnight, then "closed" until 08:00).
 type Response struct {
 	IsOpen         bool      `json:"isOpen"`
 	ClosedReason   string    `json:"closedReason"`
@@ -43,43 +47,66 @@ type Response struct {
 	Rule           *Rule     `json:"rule,omitempty"`
 	Holiday        string    `json:"holiday,omitempty"`
 	NextTransition *Next     `json:"nextTransition"`
+	NextOpening    time.Time `json:"nextOpening,omitzero"` // RFC 3339, in the schedule's zone
 	ConfigVersion  uint64    `json:"configVersion,omitempty"`
 }
 
-// New builds the response for schedule s evaluated at instant at, given its
-// status st there and its next transition (hasNext false: none). Times are
-// rendered in the schedule's zone and truncated to whole seconds, since
-// statuses change only on whole minutes. configVersion 0 is omitted.
-func New(s *engine.Schedule, at time.Time, st engine.Status, next engine.Transition, hasNext bool, configVersion uint64) Response {
+// Answer is what a Response reports about one schedule, computed by the
+// engine (Check) or read from the scheduler's cache.
+type Answer struct {
+	At      time.Time     // the evaluated instant
+	Status  engine.Status // the status at At
+	Next    engine.Transition
+	HasNext bool // false: no change of state within 366 days
+	// Opening is the first instant after At at which the schedule opens
+	// (engine.Schedule.NextOpening); it is rendered only when Status is
+	// closed.
+	Opening       time.Time
+	HasOpening    bool
+	ConfigVersion uint64 // 0 is omitted
+}
+
+// New builds the response for schedule s from answer a. Times are rendered
+// in the schedule's zone and truncated to whole seconds, since statuses
+// change only on whole minutes.
+func New(s *engine.Schedule, a Answer) Response {
 	loc := s.Location()
+	st := a.Status
 	r := Response{
 		IsOpen:        st.IsOpen,
 		ClosedReason:  st.ClosedReason,
 		Schedule:      s.Name(),
 		TimeZone:      loc.String(),
-		At:            inZone(at, loc),
+		At:            inZone(a.At, loc),
 		Rule:          ruleOf(st),
 		Holiday:       st.Holiday,
-		ConfigVersion: configVersion,
+		ConfigVersion: a.ConfigVersion,
 	}
 	if st.IsOpen {
 		r.ClosedReason = ""
 	}
-	if hasNext {
+	if a.HasNext {
 		r.NextTransition = &Next{
-			At:           inZone(next.At, loc),
-			IsOpen:       next.Status.IsOpen,
-			ClosedReason: next.Status.ClosedReason,
+			At:           inZone(a.Next.At, loc),
+			IsOpen:       a.Next.Status.IsOpen,
+			ClosedReason: a.Next.Status.ClosedReason,
 		}
+	}
+	if a.HasOpening && !st.IsOpen {
+		r.NextOpening = inZone(a.Opening, loc)
 	}
 	return r
 }
 
 // Check evaluates s at instant at and builds the response: the status, the
-// deciding rule and the next transition.
+// deciding rule, the next transition and, when closed, the next opening.
 func Check(s *engine.Schedule, at time.Time, configVersion uint64) Response {
-	next, ok := s.NextTransition(at)
-	return New(s, at, s.At(at), next, ok, configVersion)
+	a := Answer{At: at, Status: s.At(at), ConfigVersion: configVersion}
+	a.Next, a.HasNext = s.NextTransition(at)
+	if !a.Status.IsOpen {
+		a.Opening, a.HasOpening = s.NextOpening(at)
+	}
+	return New(s, a)
 }
 
 // Segment is one timeline interval [Start, End) with one status.

@@ -71,11 +71,12 @@ func TestCheckJSON(t *testing.T) {
 				"nextTransition": map[string]any{
 					"at": "2027-11-26T00:00:00-06:00", "isOpen": false, "closedReason": "closed",
 				},
+				"nextOpening":   "2027-11-26T08:00:00-06:00", // past the change of closed reason
 				"configVersion": float64(7),
 			},
 		},
 		{
-			name:     "open: closedReason present and empty, holiday and version omitted",
+			name:     "open: closedReason present and empty, holiday, nextOpening and version omitted",
 			schedule: "Support",
 			at:       time.Date(2026, 7, 2, 10, 0, 0, 0, chicago),
 			want: map[string]any{
@@ -97,6 +98,7 @@ func TestCheckJSON(t *testing.T) {
 				"nextTransition": map[string]any{
 					"at": "2026-07-08T08:00:00-05:00", "isOpen": true, "closedReason": "",
 				},
+				"nextOpening": "2026-07-08T08:00:00-05:00",
 			},
 		},
 		{
@@ -111,7 +113,7 @@ func TestCheckJSON(t *testing.T) {
 			},
 		},
 		{
-			name:     "manual close",
+			name:     "manual close: never opens, nextOpening omitted",
 			schedule: "Shut",
 			at:       time.Date(2026, 7, 2, 10, 0, 0, 0, time.UTC),
 			want: map[string]any{
@@ -125,6 +127,31 @@ func TestCheckJSON(t *testing.T) {
 			got := encode(t, Check(schedule(t, tt.schedule), tt.at, tt.version))
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %v\nwant %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// New renders the next opening only for a closed status, in the schedule's
+// zone, truncated to the second like every other time.
+func TestNewNextOpening(t *testing.T) {
+	s := schedule(t, "Support")
+	at := time.Date(2026, 7, 7, 20, 0, 0, 0, time.UTC)
+	opening := time.Date(2026, 7, 8, 13, 0, 0, 999, time.UTC)
+	tests := []struct {
+		name string
+		a    Answer
+		want any // the JSON value; nil: omitted
+	}{
+		{"closed", Answer{At: at, Status: engine.Status{ClosedReason: "closed"}, Opening: opening, HasOpening: true},
+			"2026-07-08T08:00:00-05:00"},
+		{"closed, none within 366 days", Answer{At: at, Status: engine.Status{ClosedReason: "closed"}}, nil},
+		{"open: omitted", Answer{At: at, Status: engine.Status{IsOpen: true}, Opening: opening, HasOpening: true}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := encode(t, New(s, tt.a))["nextOpening"]; got != tt.want {
+				t.Errorf("nextOpening = %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -55,6 +55,9 @@ func inScheduleZone(r *CheckResult) {
 	if r.NextTransition != nil {
 		r.NextTransition.At = r.NextTransition.At.In(loc)
 	}
+	if !r.NextOpening.IsZero() {
+		r.NextOpening = r.NextOpening.In(loc)
+	}
 }
 
 func timelineInZone(tl *Timeline) {

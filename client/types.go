@@ -19,6 +19,10 @@ type CheckResult struct {
 	// NextTransition is the next change of isOpen or closedReason; nil
 	// when there is none within 366 days.
 	NextTransition *Transition `json:"nextTransition"`
+	// NextOpening is when a closed schedule next opens, past any changes
+	// of closed reason; zero when it is open or does not open within 366
+	// days.
+	NextOpening time.Time `json:"nextOpening,omitzero"`
 	// ConfigVersion is the config version that answered.
 	ConfigVersion uint64 `json:"configVersion,omitempty"`
 }

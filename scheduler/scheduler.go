@@ -37,18 +37,30 @@ type Options struct {
 	Horizon time.Duration
 	// Now is the clock (default time.Now); tests inject their own.
 	Now func() time.Time
-	// OnTransition is called from the scheduler goroutine for every event,
-	// in order per schedule. It must not block for long.
+	// OnTransition is called for every event, outside the scheduler's lock,
+	// one call at a time, in the order the events happened (see the package
+	// doc for which goroutine calls it). It may call the Scheduler's
+	// methods. It should not block for long: events queue behind it.
 	OnTransition func(Event)
 	Logger       *slog.Logger
 }
 
 // Current is a cached answer for one schedule.
 type Current struct {
-	Schedule      *engine.Schedule
-	Status        engine.Status
-	Next          engine.Transition
-	HasNext       bool
+	Schedule *engine.Schedule
+	// At is the instant the answer is for: the one clock reading behind
+	// Status and Next (Status, All) or the instant asked (Evaluate).
+	// Callers render it rather than reading the clock again, so the
+	// answer's instant and its status always agree.
+	At      time.Time
+	Status  engine.Status
+	Next    engine.Transition
+	HasNext bool
+	// Opening is the first instant after At at which the schedule opens
+	// (engine.Schedule.NextOpening), set only when Status is closed;
+	// HasOpening is false when it does not open within 366 days.
+	Opening       time.Time
+	HasOpening    bool
 	ConfigVersion uint64
 }
 
@@ -59,11 +71,22 @@ type Scheduler struct {
 	log     *slog.Logger
 	metrics *schedulerMetrics
 
+	// state is read without locking (Status, Evaluate, All, Config) and
+	// replaced under mu (Apply).
 	state atomic.Pointer[snapshot]
 
-	mu    sync.Mutex // guards heap, entry.announced, entry.due and rebuilds
+	// mu serialises the writers: Apply, processDue (Run, Advance) and
+	// Reconcile. It guards queue, the entries' announced, due, heapIndex
+	// and removed fields, timeline swaps, pending and delivering. It is
+	// never held while OnTransition runs.
+	mu    sync.Mutex
 	queue dueHeap
-	wake  chan struct{}
+	// pending are events decided under mu and not yet passed to
+	// OnTransition, in the order they were decided; delivering is set
+	// while one goroutine passes them on (deliver).
+	pending    []Event
+	delivering bool
+	wake       chan struct{}
 
 	repairs atomic.Uint64
 }
@@ -82,8 +105,8 @@ type entry struct {
 	sched atomic.Pointer[engine.Schedule]
 	tl    atomic.Pointer[timeline]
 
-	// Owned by the scheduler goroutine under Scheduler.mu.
-	announced engine.Status // the last state announced
+	// Guarded by Scheduler.mu.
+	announced engine.Status // the last state announced (queued for delivery)
 	due       time.Time     // when the heap item for this entry fires
 	heapIndex int           // -1 when not in the heap
 	removed   bool
@@ -119,40 +142,53 @@ func (s *Scheduler) Config() (*engine.Config, uint64) {
 	return snap.cfg, snap.version
 }
 
-// Status returns the cached status of a schedule now. It does not allocate.
-func (s *Scheduler) Status(name string) (Current, bool) {
-	return s.lookup(name, s.opts.Now())
+// Status returns the cached status of a schedule now (one reading of the
+// clock, returned as Current.At). It does not allocate.
+func (s *Scheduler) Status(name string) (cur Current, ok bool) {
+	ok = s.lookup(name, s.opts.Now(), &cur)
+	return cur, ok
 }
 
 // Evaluate answers for instant t (a simulate request): from the precomputed
 // timeline when t is inside the horizon, else by direct evaluation.
-func (s *Scheduler) Evaluate(name string, t time.Time) (Current, bool) {
-	return s.lookup(name, t)
+func (s *Scheduler) Evaluate(name string, t time.Time) (cur Current, ok bool) {
+	ok = s.lookup(name, t, &cur)
+	return cur, ok
 }
 
-func (s *Scheduler) lookup(name string, t time.Time) (Current, bool) {
+// lookup fills cur, which is zero, with the answer for schedule name at t.
+// It writes in place: Current is large enough for copies to show in a
+// cached read.
+func (s *Scheduler) lookup(name string, t time.Time, cur *Current) bool {
 	snap := s.state.Load()
 	if snap == nil {
-		return Current{}, false
+		return false
 	}
 	e, ok := snap.entries[name]
 	if !ok {
-		return Current{}, false
+		return false
 	}
 	sched := e.sched.Load()
-	cur := Current{Schedule: sched, ConfigVersion: snap.version}
+	cur.Schedule, cur.At, cur.ConfigVersion = sched, t, snap.version
 	tl := e.tl.Load()
 	if i := tl.index(t); i >= 0 {
 		cur.Status = tl.segs[i].Status
 		cur.Next, cur.HasNext = tl.next(i)
-		return cur, true
+		if !cur.Status.IsOpen {
+			cur.Opening, cur.HasOpening = tl.opening(i, t)
+		}
+		return true
 	}
 	cur.Status = sched.At(t)
 	cur.Next, cur.HasNext = sched.NextTransition(t)
-	return cur, true
+	if !cur.Status.IsOpen {
+		cur.Opening, cur.HasOpening = openingAfter(sched, t, cur.Next, cur.HasNext)
+	}
+	return true
 }
 
-// All returns the cached status of every schedule, in document order.
+// All returns the cached status of every schedule, in document order, all
+// for one reading of the clock (Current.At).
 func (s *Scheduler) All() []Current {
 	snap := s.state.Load()
 	if snap == nil {
@@ -161,8 +197,8 @@ func (s *Scheduler) All() []Current {
 	now := s.opts.Now()
 	out := make([]Current, 0, len(snap.order))
 	for _, e := range snap.order {
-		c, _ := s.lookup(e.sched.Load().Name(), now)
-		out = append(out, c)
+		out = append(out, Current{})
+		s.lookup(e.sched.Load().Name(), now, &out[len(out)-1])
 	}
 	return out
 }
@@ -172,7 +208,18 @@ func (s *Scheduler) All() []Current {
 // sent for every schedule whose state the change flipped (or that is new).
 // writtenAt is when the version was written (zero means now): events caused
 // by the change carry it, so every replica announces the same instant.
+//
+// The events are passed to OnTransition before Apply returns, unless a
+// delivery is already under way (in another goroutine, or Apply was called
+// from OnTransition): that delivery then passes them on after the events
+// queued before them.
 func (s *Scheduler) Apply(cfg *engine.Config, version uint64, writtenAt time.Time) {
+	s.apply(cfg, version, writtenAt)
+	s.deliver()
+}
+
+// apply installs cfg under mu and queues the events it causes.
+func (s *Scheduler) apply(cfg *engine.Config, version uint64, writtenAt time.Time) {
 	now := s.opts.Now()
 	// The write time is used as is, even when this replica's clock is
 	// behind the writer's: it is part of the event id, which must be the
@@ -233,12 +280,10 @@ func (s *Scheduler) Apply(cfg *engine.Config, version uint64, writtenAt time.Tim
 	}
 	s.state.Store(snap)
 	s.metrics.applied(snap)
-	for _, ev := range events {
-		// A config change is announced at once, but a new schedule on a
-		// first start is just the initial state: announce only real flips.
-		if old != nil {
-			s.emit(ev)
-		}
+	// A config change is announced at once, but a new schedule on a first
+	// start is just the initial state: announce only real flips.
+	if old != nil {
+		s.pending = append(s.pending, events...)
 	}
 	s.signal()
 }
@@ -271,19 +316,15 @@ func (s *Scheduler) signal() {
 	}
 }
 
-func (s *Scheduler) emit(ev Event) {
-	s.metrics.transition(ev)
-	s.opts.OnTransition(ev)
-}
-
 // Run fires transitions until ctx ends. It re-arms one timer for the
-// earliest due schedule.
+// earliest due schedule, measured after the events were delivered.
 func (s *Scheduler) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		wait := s.processDue(s.opts.Now())
-		timer.Reset(wait)
+		due, ok := s.fireDue(s.opts.Now())
+		s.deliver()
+		timer.Reset(waitFor(due, ok, s.opts.Now()))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -303,9 +344,25 @@ func (s *Scheduler) Advance(now time.Time) time.Duration { return s.processDue(n
 // without the reconcile job.
 const maxWait = time.Minute
 
-// processDue handles every heap item due at or before now and returns how
-// long to sleep until the next one.
+// waitFor is how long to sleep at now until due (ok false: nothing is due).
+func waitFor(due time.Time, ok bool, now time.Time) time.Duration {
+	if !ok {
+		return maxWait
+	}
+	return min(max(due.Sub(now), 0), maxWait)
+}
+
+// processDue handles every heap item due at or before now, delivers the
+// events, and returns how long to sleep until the next one.
 func (s *Scheduler) processDue(now time.Time) time.Duration {
+	due, ok := s.fireDue(now)
+	s.deliver()
+	return waitFor(due, ok, now)
+}
+
+// fireDue handles every heap item due at or before now under mu, queueing
+// its events, and returns when the next item is due (ok false: none).
+func (s *Scheduler) fireDue(now time.Time) (due time.Time, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	snap := s.state.Load()
@@ -331,25 +388,33 @@ func (s *Scheduler) processDue(now time.Time) time.Duration {
 				Status: seg.Status, Previous: e.announced, ConfigVersion: version, Cause: CauseSchedule}
 			ev.Next, ev.HasNext = tl.next(i)
 			e.announced = seg.Status
-			s.emit(ev)
+			s.pending = append(s.pending, ev)
 		} else {
 			e.announced = seg.Status
 		}
 		s.schedule(e, tl, i, at)
 	}
 	if len(s.queue) == 0 {
-		return maxWait
+		return time.Time{}, false
 	}
-	return min(max(s.queue[0].due.Sub(now), 0), maxWait)
+	return s.queue[0].due, true
 }
 
 // Reconcile compares every cached status with direct evaluation now and
 // repairs drift (a clock jump, a suspended host): the timeline is rebuilt and
 // a missed change is announced once. It returns the number of repairs.
+// Events are delivered as by Apply.
 func (s *Scheduler) Reconcile() int {
 	now := s.opts.Now()
 	// Announce whatever is merely late first.
-	s.processDue(now)
+	s.fireDue(now)
+	n := s.reconcile(now)
+	s.deliver()
+	return n
+}
+
+// reconcile repairs drift at now under mu, queueing the events.
+func (s *Scheduler) reconcile(now time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	snap := s.state.Load()
@@ -381,7 +446,7 @@ func (s *Scheduler) Reconcile() int {
 				ConfigVersion: snap.version, Cause: CauseReconcile}
 			ev.Next, ev.HasNext = tl.next(i)
 			e.announced = tl.segs[i].Status
-			s.emit(ev)
+			s.pending = append(s.pending, ev)
 		}
 		s.schedule(e, tl, i, now)
 	}

@@ -284,6 +284,21 @@ func BenchmarkCacheRead(b *testing.B) {
 	}
 }
 
+// BenchmarkCacheReadClosed is the cache lookup of a closed schedule, whose
+// answer also says when it next opens (Sunday: Monday 08:00).
+func BenchmarkCacheReadClosed(b *testing.B) {
+	sunday := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	s := New(Options{Now: func() time.Time { return sunday }})
+	s.Apply(load(b, weekdayDoc), 1, time.Time{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if c, ok := s.Evaluate("Support", sunday); !ok || c.Status.IsOpen {
+			b.Fatal("not closed")
+		}
+	}
+}
+
 // Reads race with applies that keep unchanged schedules (run with -race).
 func TestConcurrentReadsDuringApply(t *testing.T) {
 	s := New(Options{})
@@ -315,5 +330,45 @@ func TestConcurrentReadsDuringApply(t *testing.T) {
 	wg.Wait()
 	if _, v := s.Config(); v != 49 {
 		t.Errorf("version %d", v)
+	}
+}
+
+// Each answer is for one reading of the clock, which it returns: with a
+// clock that moves an hour per reading, Status and All still answer for the
+// instant they report, and All answers every schedule for the same one.
+func TestAnswersCarryTheirInstant(t *testing.T) {
+	loc := chicago(t)
+	start := time.Date(2026, 11, 23, 6, 30, 0, 0, loc)
+	var mu sync.Mutex
+	readings := 0
+	tick := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		readings++
+		return start.Add(time.Duration(readings) * time.Hour)
+	}
+	s := New(Options{Now: tick})
+	s.Apply(load(t, weekdayDoc), 1, time.Time{})
+	for range 12 {
+		cur, ok := s.Status("Support")
+		if !ok {
+			t.Fatal("Support missing")
+		}
+		if direct := cur.Schedule.At(cur.At); direct != cur.Status {
+			t.Errorf("Status at %v: %+v, but the schedule there is %+v", cur.At, cur.Status, direct)
+		}
+		all := s.All()
+		for _, c := range all {
+			if !c.At.Equal(all[0].At) {
+				t.Errorf("All: %s at %v, %s at %v", c.Schedule.Name(), c.At, all[0].Schedule.Name(), all[0].At)
+			}
+			if direct := c.Schedule.At(c.At); direct != c.Status {
+				t.Errorf("All: %s at %v: %+v, but the schedule there is %+v", c.Schedule.Name(), c.At, c.Status, direct)
+			}
+		}
+	}
+	at := time.Date(2026, 12, 25, 10, 0, 0, 0, loc)
+	if cur, _ := s.Evaluate("Support", at); !cur.At.Equal(at) {
+		t.Errorf("Evaluate(%v).At = %v", at, cur.At)
 	}
 }

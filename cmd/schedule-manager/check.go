@@ -44,8 +44,8 @@ token unless the service requires one (--token, default $SCHEDMGR_TOKEN).
   2026-07-03                  local midnight
 
 --json prints the same object as the HTTP check-schedule endpoint:
-{isOpen, closedReason, schedule, timeZone, at, rule, holiday, nextTransition};
-with --server it also has the service's configVersion.`,
+{isOpen, closedReason, schedule, timeZone, at, rule, holiday, nextTransition,
+nextOpening}; with --server it also has the service's configVersion.`,
 		Example: `  schedule-manager check --config examples/default.json Support
   Support: open (Weekdays 08:00-17:00) at 2026-07-02 10:00 CDT; closes (closed) Thu 2 Jul 17:00 CDT
 
@@ -59,7 +59,6 @@ with --server it also has the service's configVersion.`,
 		Args: exactArgs(1, "one schedule NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var resp checkresult.Response
-			var opens opener
 			if server != "" {
 				if token == "" {
 					token = os.Getenv("SCHEDMGR_TOKEN")
@@ -67,7 +66,7 @@ with --server it also has the service's configVersion.`,
 				ctx, cancel := context.WithTimeout(cmd.Context(), checkTimeout)
 				defer cancel()
 				var err error
-				if resp, opens, err = checkServer(ctx, server, token, args[0], at, cmd.Flags().Changed("at")); err != nil {
+				if resp, err = checkServer(ctx, server, token, args[0], at, cmd.Flags().Changed("at")); err != nil {
 					return err
 				}
 			} else {
@@ -86,19 +85,11 @@ with --server it also has the service's configVersion.`,
 					}
 				}
 				resp = checkresult.Check(s, t, 0)
-				opens = func(r checkresult.Response) (time.Time, bool, error) {
-					t, ok := nextOpening(s, r.At)
-					return t.In(s.Location()), ok, nil
-				}
 			}
 			if asJSON {
 				return writeJSON(c.stdout, resp)
 			}
-			line, err := checkLine(resp, opens)
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintln(c.stdout, line)
+			_, err := fmt.Fprintln(c.stdout, checkLine(resp))
 			return err
 		},
 	}
@@ -116,11 +107,11 @@ with --server it also has the service's configVersion.`,
 const checkTimeout = time.Minute
 
 // checkServer asks the service at base for schedule name (at instant at,
-// when hasAt) and returns its answer and how to find its next opening.
-func checkServer(ctx context.Context, base, token, name, at string, hasAt bool) (checkresult.Response, opener, error) {
+// when hasAt): one call, whose answer includes the next opening.
+func checkServer(ctx context.Context, base, token, name, at string, hasAt bool) (checkresult.Response, error) {
 	cl, err := client.New(base, client.WithToken(token), client.WithTimeout(30*time.Second))
 	if err != nil {
-		return checkresult.Response{}, nil, fmt.Errorf("--server: %w", err)
+		return checkresult.Response{}, fmt.Errorf("--server: %w", err)
 	}
 	var cr client.CheckResult
 	if hasAt {
@@ -129,24 +120,16 @@ func checkServer(ctx context.Context, base, token, name, at string, hasAt bool) 
 		cr, err = cl.Check(ctx, name)
 	}
 	if err != nil {
-		return checkresult.Response{}, nil, serverError(err, base, name)
+		return checkresult.Response{}, serverError(err, base, name)
 	}
-	resp := fromClient(cr)
-	opens := func(r checkresult.Response) (time.Time, bool, error) {
-		t, ok, err := nextOpeningServer(ctx, cl, r)
-		if err != nil {
-			err = serverError(err, base, name)
-		}
-		return t, ok, err
-	}
-	return resp, opens, nil
+	return fromClient(cr), nil
 }
 
 // fromClient is the service's answer as the CLI renders it (the client
 // keeps its own copy of the wire type).
 func fromClient(r client.CheckResult) checkresult.Response {
 	out := checkresult.Response{IsOpen: r.IsOpen, ClosedReason: r.ClosedReason, Schedule: r.Schedule, TimeZone: r.TimeZone,
-		At: r.At, Holiday: r.Holiday, ConfigVersion: r.ConfigVersion}
+		At: r.At, Holiday: r.Holiday, NextOpening: r.NextOpening, ConfigVersion: r.ConfigVersion}
 	if r.Rule != nil {
 		out.Rule = &checkresult.Rule{ID: r.Rule.ID, Name: r.Rule.Name}
 	}
@@ -174,78 +157,33 @@ func serverError(err error, base, name string) error {
 	return fmt.Errorf("%s: %d %s: %s", base, ae.Status, http.StatusText(ae.Status), ae.Message)
 }
 
-// maxOpeningHops bounds the check-schedule calls made to find the next
-// opening across changes of closed reason.
-const maxOpeningHops = 64
-
-// nextOpeningServer follows the next transitions of r through the service
-// until the schedule opens, looking up to 366 days past r.At.
-func nextOpeningServer(ctx context.Context, cl *client.Client, r checkresult.Response) (time.Time, bool, error) {
-	limit := r.At.AddDate(0, 0, 366)
-	n := r.NextTransition
-	for hop := 0; hop < maxOpeningHops; hop++ {
-		if n == nil || n.At.After(limit) {
-			return time.Time{}, false, nil
-		}
-		if n.IsOpen {
-			return n.At, true, nil
-		}
-		next, err := cl.CheckAt(ctx, r.Schedule, n.At)
-		if err != nil {
-			return time.Time{}, false, err
-		}
-		n = fromClient(next).NextTransition
-	}
-	return time.Time{}, false, nil
-}
-
-// opener returns the first instant after a closed answer at which the
-// schedule is open (ok false: not within 366 days).
-type opener func(r checkresult.Response) (t time.Time, ok bool, err error)
-
 // checkLine renders a check result as one line, e.g.
 //
 //	Example: closed (holiday: Thanksgiving Day) at 2023-11-23 10:00 CST; opens Fri 24 Nov 08:00 CST
 //
-// A closed schedule says when it next opens (skipping changes of closed
-// reason, which the JSON's nextTransition reports), found with opens; an
+// A closed schedule says when it next opens (the answer's nextOpening,
+// which skips the changes of closed reason that nextTransition reports); an
 // open one says when it closes and why.
-func checkLine(r checkresult.Response, opens opener) (string, error) {
+func checkLine(r checkresult.Response) string {
 	line := fmt.Sprintf("%s: %s at %s; ", r.Schedule, stateText(r), r.At.Format(atLayout))
 	n := r.NextTransition
 	switch {
 	case n == nil && r.ClosedReason == engine.ReasonManual:
-		return line + "stays closed until the manual close is lifted", nil
+		return line + "stays closed until the manual close is lifted"
 	case n == nil:
-		return line + "no change within 366 days", nil
+		return line + "no change within 366 days"
 	case r.IsOpen:
-		return line + fmt.Sprintf("closes (%s) %s", n.ClosedReason, whenText(n.At, r.At)), nil
+		return line + fmt.Sprintf("closes (%s) %s", n.ClosedReason, whenText(n.At, r.At))
 	}
-	t, ok, err := opens(r)
-	if err != nil {
-		return "", err
+	opening := r.NextOpening
+	if opening.IsZero() && n.IsOpen {
+		opening = n.At // a service that predates nextOpening
 	}
-	if ok {
-		return line + "opens " + whenText(t, r.At), nil
+	if opening.IsZero() {
+		return line + "does not open within 366 days"
 	}
-	return line + "does not open within 366 days", nil
-}
-
-// nextOpening returns the first instant after t at which s is open, looking
-// up to 366 days ahead.
-func nextOpening(s *engine.Schedule, t time.Time) (time.Time, bool) {
-	limit := t.AddDate(0, 0, 366)
-	for t.Before(limit) {
-		next, ok := s.NextTransition(t)
-		if !ok || next.At.After(limit) {
-			return time.Time{}, false
-		}
-		if next.Status.IsOpen {
-			return next.At, true
-		}
-		t = next.At
-	}
-	return time.Time{}, false
+	// In the zone of At, so that it prints the zone's abbreviation.
+	return line + "opens " + whenText(opening.In(r.At.Location()), r.At)
 }
 
 // stateText is "open", "open (Weekday hours)", "closed (closed)" or

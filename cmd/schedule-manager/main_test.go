@@ -146,6 +146,7 @@ func TestCLI(t *testing.T) {
 				"at": "2027-11-25T10:00:00-06:00", "rule": map[string]any{"id": "us-holidays", "name": "US public holidays"},
 				"holiday":        "Thanksgiving Day",
 				"nextTransition": map[string]any{"at": "2027-11-26T00:00:00-06:00", "isOpen": false, "closedReason": "closed"},
+				"nextOpening":    "2027-11-26T08:00:00-06:00",
 			}},
 		{name: "check --json open", args: []string{"check", "-c", defaultConfig, "London Sales", "--json", "--at", "2026-07-01T10:00"}, code: 0,
 			jsonOutput: map[string]any{

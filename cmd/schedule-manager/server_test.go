@@ -125,6 +125,50 @@ func TestCheckServer(t *testing.T) {
 	})
 }
 
+// check --server makes one call: the answer's nextOpening says when a
+// closed schedule opens, past changes of closed reason.
+func TestCheckServerOneCall(t *testing.T) {
+	const holiday = `{"isOpen":false,"closedReason":"holiday","schedule":"S","timeZone":"America/Chicago",` +
+		`"at":"2027-11-25T10:00:00-06:00","holiday":"Thanksgiving Day",` +
+		`"nextTransition":{"at":"2027-11-26T00:00:00-06:00","isOpen":false,"closedReason":"closed"}`
+	tests := []struct {
+		name   string
+		answer string
+		want   string
+	}{
+		{"nextOpening past a change of closed reason", holiday + `,"nextOpening":"2027-11-26T08:00:00-06:00"}`,
+			"S: closed (holiday: Thanksgiving Day) at 2027-11-25 10:00 CST; opens Fri 26 Nov 08:00 CST\n"},
+		{"no nextOpening: does not open", holiday + `}`,
+			"S: closed (holiday: Thanksgiving Day) at 2027-11-25 10:00 CST; does not open within 366 days\n"},
+		{"a service without nextOpening, next change opens", `{"isOpen":false,"closedReason":"closed","schedule":"S",` +
+			`"timeZone":"America/Chicago","at":"2027-11-26T07:00:00-06:00",` +
+			`"nextTransition":{"at":"2027-11-26T08:00:00-06:00","isOpen":true,"closedReason":""}}`,
+			"S: closed (closed) at 2027-11-26 07:00 CST; opens Fri 26 Nov 08:00 CST\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			calls := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				mu.Lock()
+				calls++
+				mu.Unlock()
+				_, _ = w.Write([]byte(tt.answer))
+			}))
+			defer srv.Close()
+			r := runCLI(t, "", "check", "--server", srv.URL, "S", "--at", "2027-11-25T10:00")
+			if r.code != 0 || r.stdout != tt.want {
+				t.Errorf("exit %d\n got %q\nwant %q\n%s", r.code, r.stdout, tt.want, r.stderr)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if calls != 1 {
+				t.Errorf("%d calls to the service, want 1", calls)
+			}
+		})
+	}
+}
+
 // The token is optional; --token wins over $SCHEDMGR_TOKEN; a 401 says a
 // token is needed.
 func TestCheckServerToken(t *testing.T) {

@@ -1,0 +1,42 @@
+package engine
+
+import "time"
+
+// NextOpening returns the first instant after t at which the schedule opens
+// (goes from closed to open), looking up to 366 days ahead, like
+// NextTransition. Changes of closed reason on the way ("holiday" to
+// "closed") are skipped: they are transitions, not openings.
+//
+// For a schedule closed at t it answers "when does it open?". For one open
+// at t it is the reopening after the next close. A schedule that never
+// opens within the search (manually closed, closed all year) or never
+// closes (always open) has none.
+//
+// The instant is in the schedule's zone.
+func (s *Schedule) NextOpening(t time.Time) (time.Time, bool) {
+	if s.manual {
+		return time.Time{}, false
+	}
+	limit := t.Add(transitionSearch)
+	closed := false // whether a closed segment was seen since t
+	step := 8 * 24 * time.Hour
+	for from := t; from.Before(limit); {
+		to := from.Add(step)
+		if to.After(limit) {
+			to = limit
+		}
+		// Chunks are contiguous, so an open segment starting a chunk after a
+		// closed one ending the previous chunk opens at the chunk boundary.
+		for _, seg := range s.Timeline(from, to) {
+			switch {
+			case !seg.IsOpen:
+				closed = true
+			case closed:
+				return seg.Start, true
+			}
+		}
+		from = to
+		step = 32 * 24 * time.Hour // most schedules open within a week
+	}
+	return time.Time{}, false
+}
