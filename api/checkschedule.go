@@ -252,7 +252,7 @@ func (s *Server) bodyParams(w http.ResponseWriter, r *http.Request) (checkParams
 	}
 	var cb checkBody
 	if err := json.Unmarshal(body, &cb); err != nil {
-		return p, describeJSONError(body, err)
+		return p, engine.JSONError(body, err)
 	}
 	if cb.Name != nil {
 		p.name, p.hasName = *cb.Name, true

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/internal/text"
 	"github.com/schedule-manager/schedule-manager/store"
 )
 
@@ -175,13 +176,13 @@ func writeInvalidConfig(w http.ResponseWriter, code int, what string, err error)
 		if len(msg) > 8 && msg[:8] == "config: " {
 			msg = msg[8:]
 		}
-		writeJSON(w, code, fieldErrors{Error: what + ": " + truncate(msg, 300), Errors: []fieldError{}})
+		writeJSON(w, code, fieldErrors{Error: what + ": " + text.Truncate(msg, 300), Errors: []fieldError{}})
 		return
 	}
 	n := len(ve.Errors)
 	out := fieldErrors{Errors: make([]fieldError, 0, min(n, maxListedErrors))}
 	if n == 1 {
-		out.Error = what + ": " + truncate(ve.Errors[0].Error(), 300)
+		out.Error = what + ": " + text.Truncate(ve.Errors[0].Error(), 300)
 	} else {
 		out.Error = fmt.Sprintf("%s: %d errors", what, n)
 	}

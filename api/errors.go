@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"unicode/utf8"
+
+	"github.com/schedule-manager/schedule-manager/engine"
 )
 
 // Header values shared by every response. Assigning these slices directly
@@ -157,85 +159,11 @@ func decodeJSON(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return describeJSONError(data, err)
+		return engine.JSONError(data, err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		line, col := position(data, dec.InputOffset())
+		line, col := engine.JSONPosition(data, dec.InputOffset())
 		return fmt.Errorf("unexpected data after the JSON object at line %d, column %d", line, col)
 	}
 	return nil
-}
-
-// describeJSONError turns an encoding/json error into a message with the
-// position of the problem.
-func describeJSONError(data []byte, err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		// Offset counts the offending byte; point at it.
-		line, col := position(data, max(syn.Offset-1, 0))
-		return fmt.Errorf("malformed JSON at line %d, column %d: %s", line, col, trimJSONPrefix(syn.Error()))
-	case errors.As(err, &typ):
-		line, col := position(data, typ.Offset)
-		field := typ.Field
-		if field == "" {
-			field = "(body)"
-		}
-		return fmt.Errorf("%s: expected %s but found JSON %s (line %d, column %d)", field, jsonKind(typ.Type.String()), typ.Value, line, col)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errors.New("malformed JSON: the body ends before the JSON object is complete")
-	default:
-		// Unknown field and friends: encoding/json already quotes the name;
-		// keep the message short.
-		msg := trimJSONPrefix(err.Error())
-		if utf8.RuneCountInString(msg) > 200 {
-			msg = string([]rune(msg)[:200]) + "…"
-		}
-		return errors.New(msg)
-	}
-}
-
-func trimJSONPrefix(s string) string {
-	if len(s) > 6 && s[:6] == "json: " {
-		return s[6:]
-	}
-	return s
-}
-
-// jsonKind names a Go type the way an API user thinks of it.
-func jsonKind(goType string) string {
-	switch goType {
-	case "string":
-		return "a string"
-	case "uint64", "*uint64", "int", "int64":
-		return "a non-negative integer"
-	case "bool":
-		return "true or false"
-	default:
-		if len(goType) > 0 && goType[0] == '[' {
-			return "an array"
-		}
-		return "an object"
-	}
-}
-
-// position converts a byte offset into a 1-based line and column.
-func position(data []byte, offset int64) (line, col int) {
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
-	}
-	if offset < 0 {
-		offset = 0
-	}
-	line, col = 1, 1
-	for _, b := range data[:offset] {
-		if b == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
-	return line, col
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/internal/text"
 	"github.com/schedule-manager/schedule-manager/scheduler"
 	"github.com/schedule-manager/schedule-manager/store"
 )
@@ -287,7 +288,7 @@ func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	if v == http.ErrAbortHandler {
 		panic(v)
 	}
-	s.log.Error("api: handler panic", "method", r.Method, "path", truncate(r.URL.Path, maxQuoted), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	s.log.Error("api: handler panic", "method", r.Method, "path", text.Truncate(r.URL.Path, maxQuoted), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 	if r.URL.Path == checkPath {
 		s.metrics.checkError.Inc()
 	}
@@ -322,18 +323,6 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	}
 	_, v := s.status.Config()
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "version": v})
-}
-
-// truncate shortens s to at most n runes.
-func truncate(s string, n int) string {
-	i := 0
-	for j := range s {
-		if i == n {
-			return s[:j] + "…"
-		}
-		i++
-	}
-	return s
 }
 
 // contextTimeout bounds store calls made for one request, so a stalled

@@ -66,43 +66,10 @@ func ParseDocument(data []byte) (Document, error) {
 	return doc, nil
 }
 
-// describeJSONError turns encoding/json errors into messages with a position.
+// describeJSONError words a decoding error of a config document.
 func describeJSONError(data []byte, err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		// Offset counts the offending byte itself; point at it.
-		line, col := position(data, max(syn.Offset-1, 0))
-		return fmt.Errorf("config: invalid JSON at line %d, column %d: %v", line, col, syn)
-	case errors.As(err, &typ):
-		line, col := position(data, typ.Offset)
-		field := typ.Field
-		if field == "" {
-			field = "(document)"
-		}
-		return fmt.Errorf("config: %s: expected %s but found JSON %s (line %d, column %d)", field, typ.Type, typ.Value, line, col)
-	case errors.Is(err, io.EOF):
+	if errors.Is(err, io.EOF) {
 		return errors.New("config: empty document; expected a JSON object with \"rules\" and \"schedules\"")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errors.New("config: the JSON document ends too early")
-	default:
-		return fmt.Errorf("config: %w", err)
 	}
-}
-
-func position(data []byte, offset int64) (line, col int) {
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
-	}
-	line, col = 1, 1
-	for _, b := range data[:offset] {
-		if b == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
-	return line, col
+	return fmt.Errorf("config: %w", JSONError(data, err))
 }

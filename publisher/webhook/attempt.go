@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/event"
+	"github.com/schedule-manager/schedule-manager/internal/text"
 )
 
 // userAgent identifies deliveries to receivers.
@@ -115,9 +116,9 @@ func (s *sender) send(ctx context.Context, url string, key []byte, id string, bo
 	r.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), s.now())
 	msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
 	if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != "" {
-		msg += " redirect to " + truncate(loc, errorSnippet) + " (not followed; configure the final URL)"
+		msg += " redirect to " + text.Truncate(loc, errorSnippet) + " (not followed; configure the final URL)"
 	} else if len(snippet) > 0 {
-		msg += ": " + truncate(string(snippet), errorSnippet)
+		msg += ": " + text.Truncate(string(snippet), errorSnippet)
 	}
 	r.Err = errors.New(msg)
 	return r

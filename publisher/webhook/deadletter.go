@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/schedule-manager/schedule-manager/internal/text"
 )
 
 // Headers of a dead-letter message. Its data is the original event, byte
@@ -94,7 +96,7 @@ func (d *deadLetters) put(ctx context.Context, endpoint string, msg jetstream.Ms
 		m.Header.Set(HeaderDLLastStatus, strconv.Itoa(last.Status))
 	}
 	if last.Err != nil {
-		m.Header.Set(HeaderDLLastError, headerSafe(truncate(last.Err.Error(), 500)))
+		m.Header.Set(HeaderDLLastError, headerSafe(text.Truncate(last.Err.Error(), 500)))
 	}
 	id := endpoint + ":" + strconv.FormatUint(meta.Sequence.Stream, 10)
 	if _, err := d.js.PublishMsg(ctx, m, jetstream.WithMsgID(id), jetstream.WithExpectStream(d.stream.CachedInfo().Config.Name)); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/event"
+	"github.com/schedule-manager/schedule-manager/internal/text"
 )
 
 // Event types an endpoint can subscribe to: the last token of the event
@@ -98,7 +99,7 @@ func (e Endpoint) Validate() []FieldError {
 	}
 	for i, t := range e.Types {
 		if t != TypeOpened && t != TypeClosed {
-			add(fmt.Sprintf("types[%d]", i), "%q is not %q or %q", truncate(t, 40), TypeOpened, TypeClosed)
+			add(fmt.Sprintf("types[%d]", i), "%q is not %q or %q", text.Truncate(t, 40), TypeOpened, TypeClosed)
 		}
 	}
 	return errs
@@ -124,11 +125,11 @@ func checkURL(raw string) string {
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return fmt.Sprintf("%q is not a URL: %v", truncate(raw, 80), err)
+		return fmt.Sprintf("%q is not a URL: %v", text.Truncate(raw, 80), err)
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Sprintf("scheme %q is not allowed; use http or https", truncate(u.Scheme, 20))
+		return fmt.Sprintf("scheme %q is not allowed; use http or https", text.Truncate(u.Scheme, 20))
 	case u.Host == "" || u.Hostname() == "":
 		return "a host is required (https://host/path)"
 	case u.User != nil:
@@ -215,15 +216,4 @@ func newID() (string, error) {
 		return "", fmt.Errorf("generate endpoint id: %w", err)
 	}
 	return "wh_" + hex.EncodeToString(b), nil
-}
-
-// truncate shortens s to at most n bytes, at a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }
