@@ -104,6 +104,9 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 	if err := a.startEvents(runCtx, js); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
+	if err := a.conn.ensureReaderMirror(startCtx); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
 	if err := a.startWebhooks(runCtx, js); err != nil {
 		return nil, fmt.Errorf("webhooks: %w", err)
 	}
@@ -176,13 +179,19 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 // HTTPAddr returns the bound HTTP address.
 func (a *App) HTTPAddr() string { return a.listener.Addr().String() }
 
-// NATSURL returns the client URL of the embedded server, or the joined URL.
+// NATSURL returns the client URL of the embedded server, or the joined URL,
+// without credentials: it is for logs and messages. NATSURLFor gives one
+// to connect with.
 func (a *App) NATSURL() string {
 	if a.opts.NATSURL == "" {
 		return a.conn.ClientURL()
 	}
-	return a.opts.NATSURL
+	return redactURLs(a.opts.NATSURL)
 }
+
+// NATSURLFor returns the embedded server's client URL with the user and
+// password of role r in it (see StoreConn.ClientURLFor).
+func (a *App) NATSURLFor(r NATSRole) (string, error) { return a.conn.ClientURLFor(r) }
 
 // Scheduler returns the status cache (for tests and embedding).
 func (a *App) Scheduler() *scheduler.Scheduler { return a.sched }

@@ -141,7 +141,7 @@ func TestRestartKeepsConfigAndVersion(t *testing.T) {
 func TestSecondReplicaServesWrites(t *testing.T) {
 	a := start(t, testOptions(t, t.TempDir()))
 	ob := testOptions(t, t.TempDir())
-	ob.NATSURL = a.NATSURL()
+	ob.NATSURL = serviceURL(t, a)
 	ob.ReplicaID = "replica-b"
 	b := start(t, ob)
 

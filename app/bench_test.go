@@ -12,7 +12,7 @@ import (
 func BenchmarkConfigPublishToReplica(b *testing.B) {
 	a := start(b, testOptions(b, b.TempDir()))
 	ob := testOptions(b, b.TempDir())
-	ob.NATSURL = a.NATSURL()
+	ob.NATSURL = serviceURL(b, a)
 	ob.ReplicaID = "bench-b"
 	r := start(b, ob)
 	var lat []time.Duration

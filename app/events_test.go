@@ -62,7 +62,7 @@ func TestManualCloseIsPublishedAndStreamed(t *testing.T) {
 		t.Errorf("event %+v", ev)
 	}
 
-	nc, err := nats.Connect(a.NATSURL())
+	nc, err := nats.Connect(serviceURL(t, a))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestSnapshotPublished(t *testing.T) {
 	o := testOptions(t, t.TempDir())
 	o.Events.SnapshotSpec = "@every 1s"
 	a := start(t, o)
-	nc, err := nats.Connect(a.NATSURL())
+	nc, err := nats.Connect(serviceURL(t, a))
 	if err != nil {
 		t.Fatal(err)
 	}

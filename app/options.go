@@ -22,6 +22,8 @@ type Options struct {
 	DataDir    string // default ./data (embedded NATS only)
 	NATSURL    string // join this NATS cluster instead of embedding one
 	NATSListen string // embedded NATS client address; "off" for in-process only. Default 127.0.0.1:4222
+	// NATSClient holds credentials and TLS for NATSURL (see natsclient.go).
+	NATSClient NATSClientOptions
 	// SeedConfig is imported when the store holds no config yet.
 	SeedConfig []byte
 	// AdminToken is an admin bearer token given at start (SCHEDMGR_ADMIN_TOKEN).
@@ -105,6 +107,9 @@ func (o Options) Validate() error {
 				errs = append(errs, fmt.Errorf("nats-url: %q is not a NATS URL (nats://host:4222)", u))
 			}
 		}
+	}
+	if err := o.NATSClient.validate(o.NATSURL); err != nil {
+		errs = append(errs, err)
 	}
 	if o.ReconcileSpec != "off" {
 		if _, err := cron.ParseStandard(o.ReconcileSpec); err != nil {

@@ -43,6 +43,10 @@ type StoreOptions struct {
 	// Replicas is the JetStream replica count of newly created buckets.
 	// Default 1.
 	Replicas int
+	// Client holds the credentials and TLS settings of the connection to
+	// NATSURL. The embedded server needs none: its users are generated in
+	// DataDir/nats-credentials.json on first start.
+	Client NATSClientOptions
 	// Logger receives connection events (disconnected, reconnected) and the
 	// store's warnings. Default slog.Default().
 	Logger *slog.Logger
@@ -59,8 +63,9 @@ type StoreConn struct {
 	// Store is the versioned config store.
 	Store *store.JetStream
 
-	srv        *server.Server // nil when joining a cluster
-	listening  bool           // the embedded server accepts clients over TCP
+	srv        *server.Server   // nil when joining a cluster
+	creds      *NATSCredentials // the embedded server's users; nil when joining a cluster
+	listening  bool             // the embedded server accepts clients over TCP
 	closed     chan struct{}  // closed when Conn is closed
 	closedOnce sync.Once      // closes closed
 	closeOnce  sync.Once      // runs Close once
@@ -99,14 +104,23 @@ func OpenStore(ctx context.Context, o StoreOptions) (*StoreConn, error) {
 				}
 			}),
 			nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted()) }))
-		if c.Conn, err = nats.Connect(o.NATSURL, copts...); err != nil {
-			return nil, fmt.Errorf("connect to nats-url %s: %w", o.NATSURL, err)
+		auth, err := o.Client.natsOptions(o.NATSURL)
+		if err != nil {
+			return nil, err
+		}
+		if c.Conn, err = nats.Connect(o.NATSURL, append(copts, auth...)...); err != nil {
+			return nil, fmt.Errorf("connect to nats-url %s: %w", redactURLs(o.NATSURL), err)
 		}
 	} else {
-		if c.srv, err = startEmbedded(ctx, o); err != nil {
+		if !o.Client.isZero() {
+			return nil, fmt.Errorf("%s: only with nats-url: the embedded server's users are in %s",
+				strings.Join(o.Client.setNames(), ", "), NATSCredentialsPath(o.DataDir))
+		}
+		if c.srv, c.creds, err = startEmbedded(ctx, o); err != nil {
 			return nil, err
 		}
 		c.listening = o.NATSListen != "" && o.NATSListen != "off"
+		copts = append(copts, nats.UserInfo(c.creds.Service.User, c.creds.Service.Password))
 		if c.Conn, err = nats.Connect("", append(copts, nats.InProcessServer(c.srv))...); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("embedded nats: connect in process: %w", err)
@@ -124,28 +138,49 @@ func OpenStore(ctx context.Context, o StoreOptions) (*StoreConn, error) {
 }
 
 // startEmbedded starts a nats-server with JetStream on o.DataDir and waits
-// until it accepts connections.
-func startEmbedded(ctx context.Context, o StoreOptions) (*server.Server, error) {
+// until it accepts connections. Nothing connects without a user: the users
+// of the data dir's credentials file, generated on first start (and on the
+// first start of a data dir of a version without them, whose streams are
+// moved into the service's account first).
+func startEmbedded(ctx context.Context, o StoreOptions) (*server.Server, *NATSCredentials, error) {
 	dir := filepath.Join(o.DataDir, "jetstream")
 	if o.MustExist {
 		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("data-dir: no store at %s: %w", dir, err)
+			return nil, nil, fmt.Errorf("data-dir: no store at %s: %w", dir, err)
 		}
 	}
-	sopts := &server.Options{
-		ServerName: "schedmgr-" + strings.ReplaceAll(o.Name, " ", "-"), // no spaces in server names
-		JetStream:  true,
-		StoreDir:   dir,
-		NoSigs:     true,
-		NoLog:      true,
+	var host string
+	var port int
+	if o.NATSListen != "" && o.NATSListen != "off" {
+		var err error
+		if host, port, err = splitHostPort(o.NATSListen); err != nil {
+			return nil, nil, fmt.Errorf("nats-listen: %w", err)
+		}
 	}
+	if err := migrateGlobalAccount(dir, o.Logger); err != nil {
+		return nil, nil, err
+	}
+	creds, created, tightened, err := loadOrCreateNATSCredentials(o.DataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if created {
+		o.Logger.Info("generated the embedded NATS server's users", "file", NATSCredentialsPath(o.DataDir),
+			"reader_url", "schedule-manager nats-url --role reader")
+	}
+	if tightened {
+		o.Logger.Warn("the NATS credentials file was readable by others; it is now mode 0600", "file", NATSCredentialsPath(o.DataDir))
+	}
+	sopts := &server.Options{}
+	if err := sopts.ProcessConfigString(NATSAccountsConfig(*creds, quotedPasswords(creds))); err != nil {
+		return nil, nil, fmt.Errorf("embedded nats: accounts: %w", err)
+	}
+	sopts.ServerName = "schedmgr-" + strings.ReplaceAll(o.Name, " ", "-") // no spaces in server names
+	sopts.JetStream, sopts.StoreDir = true, dir
+	sopts.NoSigs, sopts.NoLog = true, true
 	if o.NATSListen == "" || o.NATSListen == "off" {
 		sopts.DontListen = true
 	} else {
-		host, port, err := splitHostPort(o.NATSListen)
-		if err != nil {
-			return nil, fmt.Errorf("nats-listen: %w", err)
-		}
 		sopts.Host, sopts.Port = host, port
 		if port == 0 {
 			sopts.Port = server.RANDOM_PORT
@@ -153,7 +188,7 @@ func startEmbedded(ctx context.Context, o StoreOptions) (*server.Server, error) 
 	}
 	srv, err := server.NewServer(sopts)
 	if err != nil {
-		return nil, fmt.Errorf("embedded nats: %w", err)
+		return nil, nil, fmt.Errorf("embedded nats: %w", err)
 	}
 	go srv.Start()
 	wait := 10 * time.Second
@@ -167,9 +202,9 @@ func startEmbedded(ctx context.Context, o StoreOptions) (*server.Server, error) 
 		if !sopts.DontListen {
 			hint = fmt.Sprintf(" (is %s already in use? set --nats-listen)", o.NATSListen)
 		}
-		return nil, errors.New("embedded nats: not ready after " + wait.Round(time.Millisecond).String() + hint)
+		return nil, nil, errors.New("embedded nats: not ready after " + wait.Round(time.Millisecond).String() + hint)
 	}
-	return srv, nil
+	return srv, creds, nil
 }
 
 // ClientURL returns the embedded server's client URL, or "" when it
@@ -180,6 +215,28 @@ func (c *StoreConn) ClientURL() string {
 		return ""
 	}
 	return c.srv.ClientURL()
+}
+
+// Credentials returns the embedded server's users, or nil when the store
+// is in a joined cluster.
+func (c *StoreConn) Credentials() *NATSCredentials { return c.creds }
+
+// ClientURLFor returns the embedded server's client URL with the user and
+// password of role r in it, for subscribers and tools. It fails when the
+// server accepts in-process connections only or the store is in a joined
+// cluster (whose users are the cluster's).
+func (c *StoreConn) ClientURLFor(r NATSRole) (string, error) {
+	if c.srv == nil {
+		return "", errors.New("the store is in a joined NATS cluster: its users are the cluster's")
+	}
+	if !c.listening {
+		return "", errors.New("the embedded NATS server does not listen (nats-listen off)")
+	}
+	addr := c.srv.Addr()
+	if addr == nil {
+		return "", errors.New("the embedded NATS server has no client address")
+	}
+	return c.creds.URL(r, addr.String())
 }
 
 // Close drains the connection (pending publishes are flushed), then stops
@@ -207,5 +264,5 @@ func (c *StoreConn) Close() {
 // defaults applied).
 func (o Options) storeOptions() StoreOptions {
 	return StoreOptions{NATSURL: o.NATSURL, DataDir: o.DataDir, NATSListen: o.NATSListen, Name: o.ReplicaID,
-		Replicas: o.StoreReplicas, Logger: o.Logger}
+		Replicas: o.StoreReplicas, Client: o.NATSClient, Logger: o.Logger}
 }

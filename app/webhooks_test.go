@@ -71,7 +71,7 @@ func TestManualCloseReachesWebhookOnce(t *testing.T) {
 	h := newHookReceiver(t)
 	a := start(t, webhookOptions(t, t.TempDir(), h.srv.URL))
 	ob := webhookOptions(t, t.TempDir(), h.srv.URL)
-	ob.NATSURL, ob.ReplicaID = a.NATSURL(), "replica-b"
+	ob.NATSURL, ob.ReplicaID = serviceURL(t, a), "replica-b"
 	start(t, ob)
 
 	putManualClose(t, a, "Support")
