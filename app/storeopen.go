@@ -66,9 +66,9 @@ type StoreConn struct {
 	srv        *server.Server   // nil when joining a cluster
 	creds      *NATSCredentials // the embedded server's users; nil when joining a cluster
 	listening  bool             // the embedded server accepts clients over TCP
-	closed     chan struct{}  // closed when Conn is closed
-	closedOnce sync.Once      // closes closed
-	closeOnce  sync.Once      // runs Close once
+	closed     chan struct{}    // closed when Conn is closed
+	closedOnce sync.Once        // closes closed
+	closeOnce  sync.Once        // runs Close once
 }
 
 // drainWait bounds how long Close waits for the connection to drain
