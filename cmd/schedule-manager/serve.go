@@ -23,8 +23,15 @@ func newServeCmd(c *cli) *cobra.Command {
 		Long: `serve runs the Schedule Manager service.
 
 With no settings it listens on http://127.0.0.1:8080, starts an embedded NATS
-server with JetStream under ./data (clients can connect on 127.0.0.1:4222),
+server with JetStream under ./data (clients can connect on 127.0.0.1:4222 with
+the users it generates on first start in ./data/nats-credentials.json:
+schedule-manager nats-url --role reader prints a URL for event subscribers),
 seeds an example config on first start and prints a generated admin token once.
+
+With --nats-url it joins an existing NATS cluster instead; --nats-creds,
+--nats-nkey or --nats-user (password in SCHEDMGR_NATS_PASSWORD or
+--nats-password-file) authenticate it, --nats-tls-ca, --nats-tls-cert and
+--nats-tls-key set up TLS.
 
 Settings come from a YAML file (--settings or SCHEDMGR_SETTINGS), then
 SCHEDMGR_* environment variables (SCHEDMGR_HTTP_ADDR, SCHEDMGR_ADMIN_TOKEN, ...),
@@ -37,7 +44,8 @@ is not a serve setting and is ignored, so one env file can serve both; the
 service's own admin token is SCHEDMGR_ADMIN_TOKEN.`,
 		Example: `  schedule-manager serve
   SCHEDMGR_ADMIN_TOKEN=$(openssl rand -hex 24) schedule-manager serve --http-addr :8080
-  schedule-manager serve --nats-url nats://nats-1:4222,nats://nats-2:4222 --store-replicas 3`,
+  schedule-manager serve --nats-url nats://nats-1:4222,nats://nats-2:4222 --store-replicas 3
+  SCHEDMGR_NATS_PASSWORD=... schedule-manager serve --nats-url tls://nats-1:4222 --nats-user schedmgr --nats-tls-ca ca.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := loadSettings(cmd.Flags(), os.Environ)
@@ -64,6 +72,9 @@ service's own admin token is SCHEDMGR_ADMIN_TOKEN.`,
 				return err
 			}
 			fmt.Fprintf(c.stdout, "Schedule Manager on http://%s (NATS %s)\n", a.HTTPAddr(), orNone(a.NATSURL()))
+			if _, err := a.NATSURLFor(app.NATSRoleReader); err == nil {
+				fmt.Fprintln(c.stdout, "NATS requires a user: event subscribers use the URL of 'schedule-manager nats-url --role reader'")
+			}
 			var runErr error
 			select {
 			case <-ctx.Done():

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,7 +120,19 @@ func TestServeProcesses(t *testing.T) {
 	// One env file for the service and the CLI: serve ignores the CLI's
 	// SCHEDMGR_TOKEN.
 	a := startServe(t, bin, append(env, "SCHEDMGR_TOKEN="+processToken), "--data-dir", dataDir, "--nats-listen", natsAddr)
-	b := startServe(t, bin, env, "--nats-url", "nats://"+natsAddr, "--replica-id", "b")
+	// B joins A's embedded server as the service, with the user of A's
+	// data dir: --nats-user and the password in the environment.
+	out, err := exec.Command(bin, "nats-url", "--data-dir", dataDir, "--nats-listen", natsAddr, "--role", "service").Output()
+	if err != nil {
+		t.Fatalf("nats-url: %v", err)
+	}
+	svc, err := url.Parse(strings.TrimSpace(string(out)))
+	if err != nil || svc.User == nil {
+		t.Fatalf("nats-url printed %q: %v", out, err)
+	}
+	password, _ := svc.User.Password()
+	b := startServe(t, bin, append(env, "SCHEDMGR_NATS_PASSWORD="+password),
+		"--nats-url", "nats://"+natsAddr, "--nats-user", svc.User.Username(), "--replica-id", "b")
 
 	// A write through A's admin API is served by B (how fast is for
 	// BenchmarkConfigPublishToReplica in app to measure; logged here).
@@ -157,9 +170,9 @@ func TestServeProcesses(t *testing.T) {
 		t.Fatalf("exported config has no manual close:\n%s", data)
 	}
 	_ = os.WriteFile(exported, changed, 0o644)
-	out := runCLI("import", exported, "--server", a.base, "-m", "reopen from git")
-	if !strings.Contains(out, fmt.Sprintf("as version %d", closed.Version+1)) {
-		t.Errorf("import said %q", out)
+	imported := runCLI("import", exported, "--server", a.base, "-m", "reopen from git")
+	if !strings.Contains(imported, fmt.Sprintf("as version %d", closed.Version+1)) {
+		t.Errorf("import said %q", imported)
 	}
 
 	t0 = time.Now()
@@ -170,9 +183,9 @@ func TestServeProcesses(t *testing.T) {
 	t.Logf("a stopped in %v", time.Since(t0))
 
 	// The stopped service's data dir can be exported directly.
-	out = runCLI("export", "--data-dir", dataDir)
-	if !json.Valid([]byte(out)) || !strings.Contains(out, `"Support"`) {
-		t.Errorf("export --data-dir: %s", out)
+	exportedDir := runCLI("export", "--data-dir", dataDir)
+	if !json.Valid([]byte(exportedDir)) || !strings.Contains(exportedDir, `"Support"`) {
+		t.Errorf("export --data-dir: %s", exportedDir)
 	}
 	// A restart finds the same config and version.
 	a2 := startServe(t, bin, env, "--data-dir", dataDir, "--nats-listen", freeAddr(t))
@@ -199,6 +212,10 @@ func TestServeRejectsBadSettings(t *testing.T) {
 		{"unreadable seed", []string{"--seed-config", "/nonexistent/seed.json"}, nil, "seed-config"},
 		{"missing settings file", []string{"--settings", "/nonexistent.yaml"}, nil, "settings file"},
 		{"bad log level", []string{"--log-level", "loud"}, nil, "log-level"},
+		{"NATS user without a cluster", []string{"--nats-user", "u"}, []string{"SCHEDMGR_NATS_PASSWORD=p"}, "nats-user, nats-password: only with nats-url"},
+		{"NATS user without a password", []string{"--nats-url", "nats://127.0.0.1:1", "--nats-user", "u"}, nil,
+			"nats-user: needs a password: SCHEDMGR_NATS_PASSWORD or nats-password-file"},
+		{"missing NATS CA", []string{"--nats-url", "nats://127.0.0.1:1", "--nats-tls-ca", "/nonexistent/ca.pem"}, nil, "nats-tls-ca: open /nonexistent/ca.pem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

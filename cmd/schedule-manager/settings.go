@@ -30,6 +30,14 @@ type settings struct {
 	DataDir         string        `koanf:"data-dir"`
 	NATSURL         string        `koanf:"nats-url"`
 	NATSListen      string        `koanf:"nats-listen"`
+	NATSCreds       string        `koanf:"nats-creds"`
+	NATSNKey        string        `koanf:"nats-nkey"`
+	NATSUser        string        `koanf:"nats-user"`
+	NATSPassword    string        `koanf:"nats-password"`
+	NATSPassFile    string        `koanf:"nats-password-file"`
+	NATSTLSCA       string        `koanf:"nats-tls-ca"`
+	NATSTLSCert     string        `koanf:"nats-tls-cert"`
+	NATSTLSKey      string        `koanf:"nats-tls-key"`
 	SeedConfig      string        `koanf:"seed-config"`
 	AdminToken      string        `koanf:"admin-token"`
 	Tokens          []tokenConfig `koanf:"tokens"`
@@ -83,10 +91,12 @@ const settingsFlag = "settings"
 // SCHEDMGR_* variable may set it. Every other setting is a flag of
 // addServeFlags, so a new setting is one flag (and its field in settings):
 // the keys the file and the environment accept derive from the flag set.
-// admin-token has no flag because ps would show it; tokens and webhooks are
-// lists of objects, which only a settings file holds.
+// admin-token and nats-password have no flag because ps would show them;
+// tokens and webhooks are lists of objects, which only a settings file
+// holds.
 var nonFlagSettings = map[string]bool{
-	"admin-token": true,
+	"admin-token":   true,
+	"nats-password": true,
 	"tokens":      false,
 	"webhooks":    false,
 }
@@ -131,6 +141,7 @@ func addServeFlags(fs *pflag.FlagSet) {
 	fs.String("data-dir", app.DefaultDataDir, "where the embedded NATS server keeps JetStream data")
 	fs.String("nats-url", "", "join this NATS cluster (comma-separated URLs) instead of embedding a server")
 	fs.String("nats-listen", app.DefaultNATSListen, "client address of the embedded NATS server, or \"off\"")
+	addNATSClientFlags(fs)
 	fs.String("seed-config", "", "config file imported when the store has no config yet (default: the bundled example)")
 	fs.Bool("fail-closed", false, "answer isOpen=false (not true) for unknown schedules")
 	fs.StringSlice("cors-origins", []string{"*"}, "origins allowed to call check-schedule from a browser")
@@ -306,6 +317,7 @@ func didYouMean(s string, candidates []string) string {
 func (s settings) options() (app.Options, error) {
 	o := app.Options{
 		HTTPAddr: s.HTTPAddr, DataDir: s.DataDir, NATSURL: s.NATSURL, NATSListen: s.NATSListen,
+		NATSClient: s.natsClient(),
 		AdminToken: s.AdminToken, FailClosed: s.FailClosed, CORSOrigins: s.CORSOrigins,
 		MaxBodyBytes: s.MaxBodyBytes, ReconcileSpec: s.ReconcileSpec, Horizon: s.Horizon,
 		ReplicaID: s.ReplicaID, StoreReplicas: s.StoreReplicas, ShutdownTimeout: s.ShutdownTimeout,

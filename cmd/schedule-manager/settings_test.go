@@ -139,7 +139,7 @@ func TestSettingsKeysFromFlags(t *testing.T) {
 			want: "unknown environment variable SCHEDMGR_HTTP_ADRR (did you mean SCHEDMGR_HTTP_ADDR?): serve reads SCHEDMGR_ + a flag name"},
 		{name: "misspelt variable of the CLI", env: []string{"SCHEDMGR_TOKN=x"}, want: "SCHEDMGR_TOKN (did you mean SCHEDMGR_TOKEN?)"},
 		{name: "error text says what serve ignores", env: []string{"SCHEDMGR_BOGUS=x"},
-			want: "SCHEDMGR_ADMIN_TOKEN and SCHEDMGR_SETTINGS, and ignores SCHEDMGR_TOKEN of the CLI's --server commands"},
+			want: "SCHEDMGR_ADMIN_TOKEN, SCHEDMGR_NATS_PASSWORD and SCHEDMGR_SETTINGS, and ignores SCHEDMGR_TOKEN of the CLI's --server commands"},
 		{name: "unknown variable, nothing close", env: []string{"SCHEDMGR_COMPLETELY_DIFFERENT=x"},
 			want: "unknown environment variable SCHEDMGR_COMPLETELY_DIFFERENT:", notWant: "did you mean"},
 		{name: "several unknown variables", env: []string{"SCHEDMGR_ZZZ=1", "SCHEDMGR_HORIZN=1h"},

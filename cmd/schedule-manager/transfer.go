@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/schedule-manager/schedule-manager/app"
 	"github.com/schedule-manager/schedule-manager/client"
@@ -29,6 +30,7 @@ type configTarget interface {
 // service's data dir.
 type targetFlags struct {
 	server, token, natsURL, dataDir string
+	flags                           *pflag.FlagSet // for the NATS client flags
 }
 
 // add defines the flags on cmd and checks them before cmd runs, so that a
@@ -39,6 +41,8 @@ func (f *targetFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.token, "token", "", "bearer token for --server, required with it: viewer to export, admin to import (default $"+tokenEnv+")")
 	cmd.Flags().StringVar(&f.natsURL, "nats-url", "", "NATS URL of the cluster holding the store")
 	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "data dir of a stopped single-host service")
+	addNATSClientFlags(cmd.Flags())
+	f.flags = cmd.Flags()
 	cmd.MarkFlagsOneRequired("server", "nats-url", "data-dir")
 	cmd.MarkFlagsMutuallyExclusive("server", "nats-url", "data-dir")
 	cmd.PreRunE = func(*cobra.Command, []string) error { return f.resolveToken(os.Getenv) }
@@ -64,7 +68,8 @@ func (f *targetFlags) open(ctx context.Context) (configTarget, error) {
 	if f.server != "" {
 		return newHTTPTarget(f.server, f.token)
 	}
-	conn, err := app.OpenStore(ctx, app.StoreOptions{NATSURL: f.natsURL, DataDir: f.dataDir, MustExist: true, Name: "cli"})
+	conn, err := app.OpenStore(ctx, app.StoreOptions{NATSURL: f.natsURL, DataDir: f.dataDir, MustExist: true, Name: "cli",
+		Client: natsClientFromFlags(f.flags, os.Getenv)})
 	if err != nil {
 		return nil, err
 	}
@@ -140,12 +145,15 @@ func newImportCmd(c *cli) *cobra.Command {
 		Use:   "import FILE",
 		Short: "Validate a config file and publish it as a new version",
 		Long: `import validates FILE and writes it as the next config version of a running
-service (--server), a NATS cluster (--nats-url) or a stopped single-host
-service's data dir (--data-dir). Every replica serves it within a second.
+service (--server), a NATS cluster (--nats-url, with --nats-creds,
+--nats-nkey or --nats-user and $SCHEDMGR_NATS_PASSWORD, and --nats-tls-*) or a
+stopped single-host service's data dir (--data-dir). Every replica serves it
+within a second.
 --server needs an admin token (--token or $SCHEDMGR_TOKEN); without one,
 import exits 2 like any missing required flag.`,
 		Example: `  schedule-manager import config.json --server http://127.0.0.1:8080 --token $TOKEN -m "holidays 2027"
-  schedule-manager import config.private.json --data-dir ./data`,
+  schedule-manager import config.private.json --data-dir ./data
+  SCHEDMGR_NATS_PASSWORD=... schedule-manager import config.json --nats-url nats://nats-1:4222 --nats-user schedmgr`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(args[0])
@@ -186,7 +194,9 @@ service's data dir (--data-dir). The output loads in Twilio's plugin as is.
 --server needs a token, a viewer one is enough (--token or $SCHEDMGR_TOKEN);
 without one, export exits 2 like any missing required flag.`,
 		Example: `  schedule-manager export --server http://127.0.0.1:8080 --token $TOKEN > config.json
-  schedule-manager export --data-dir ./data -o config.json`,
+  schedule-manager export --data-dir ./data -o config.json
+  schedule-manager export --nats-url "$(schedule-manager nats-url --role service)"   # a running single host
+  schedule-manager export --nats-url tls://nats-1:4222 --nats-creds schedmgr.creds --nats-tls-ca ca.pem`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var data []byte
