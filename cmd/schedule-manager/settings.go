@@ -97,8 +97,8 @@ const settingsFlag = "settings"
 var nonFlagSettings = map[string]bool{
 	"admin-token":   true,
 	"nats-password": true,
-	"tokens":      false,
-	"webhooks":    false,
+	"tokens":        false,
+	"webhooks":      false,
 }
 
 // tokenEnv is where the CLI's client commands (--server) find their bearer
