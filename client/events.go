@@ -368,7 +368,18 @@ func (f NATSFilter) Subjects() ([]string, error) {
 // events stream, through an ordered consumer filtered on the subjects of
 // filter. The consumer is ephemeral and recreated by the NATS client after
 // a disconnect, resuming where it stopped. nc must reach the service's
-// NATS (its embedded server, or the cluster it joined).
+// NATS (its embedded server, or the cluster it joined) as an events
+// reader: the embedded server refuses connections without a user, and
+// `schedule-manager nats-url --role reader` prints a URL with the reader's
+// user and password for nats.Connect:
+//
+//	nc, err := nats.Connect(os.Getenv("SCHEDMGR_NATS_URL")) // "$(schedule-manager nats-url --role reader)"
+//	events, errc := client.SubscribeNATS(ctx, nc, client.NATSFilter{Schedules: []string{"Support"}})
+//
+// The reader's account holds a mirror of the events stream under the same
+// name and with the same sequence numbers (so LastEventID works there as
+// with the service's stream); on a cluster set up as deploy/README.md
+// describes, use its reader user.
 //
 // Channels behave as for SubscribeSSE: events in stream order; at most one
 // error (the stream does not exist, a bad filter, the consumer was lost

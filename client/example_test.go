@@ -86,7 +86,9 @@ func ExampleClient_SubscribeSSE() {
 }
 
 func ExampleSubscribeNATS() {
-	nc, err := nats.Connect("nats://127.0.0.1:4222")
+	// The events reader's URL, user and password included:
+	// SCHEDMGR_NATS_URL="$(schedule-manager nats-url --role reader)".
+	nc, err := nats.Connect(os.Getenv("SCHEDMGR_NATS_URL"))
 	if err != nil {
 		log.Fatal(err)
 	}
