@@ -60,7 +60,7 @@ func TestCompose(t *testing.T) {
 	var nats, replicas []string
 	for name := range services {
 		switch {
-		case strings.HasPrefix(name, "nats-"):
+		case regexp.MustCompile(`^nats-\d+$`).MatchString(name):
 			nats = append(nats, name)
 		case strings.HasPrefix(name, "schedmgr-"):
 			replicas = append(replicas, name)

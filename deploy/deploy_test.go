@@ -82,6 +82,9 @@ func TestSettingsNamesAreKnown(t *testing.T) {
 	for _, f := range []string{"deploy/Dockerfile", "deploy/compose.yaml", "deploy/k8s/deployment.yaml",
 		"deploy/systemd/schedule-manager.service"} {
 		for _, v := range envRE.FindAllString(uncommented(readFile(t, f)), -1) {
+			if v == "SCHEDMGR_EVENTS" {
+				continue // the events stream (nats-setup), not a variable
+			}
 			key := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(v, "SCHEDMGR_")), "_", "-")
 			if key != "settings" && !keys[key] {
 				t.Errorf("%s: %s is not a setting (known: SCHEDMGR_ + one of %s)", f, v, strings.Join(sortedKeys(keys), ", "))
@@ -111,16 +114,29 @@ func TestSettingsNamesAreKnown(t *testing.T) {
 }
 
 // settingKeys reads the serve command's setting keys from its source: the
-// flag names addServeFlags defines (the first string literal of each fs.*
-// call) and the keys of the nonFlagSettings map literal.
+// flag names addServeFlags and addNATSClientFlags define (the first string
+// literal of each fs.* call) and the keys of the nonFlagSettings map
+// literal.
 func settingKeys(t *testing.T) map[string]bool {
 	t.Helper()
-	path := filepath.Join(root, "cmd/schedule-manager/settings.go")
-	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	keys := map[string]bool{}
+	var flags, others int
+	for _, name := range []string{"settings.go", "natsurl.go"} {
+		path := filepath.Join(root, "cmd/schedule-manager", name)
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		collectSettingKeys(f, keys, &flags, &others)
+	}
+	if flags < 10 || others == 0 {
+		t.Fatalf("cmd/schedule-manager: found %d flags in addServeFlags and addNATSClientFlags and %d keys in nonFlagSettings; have they moved?", flags, others)
+	}
+	return keys
+}
+
+// collectSettingKeys adds the setting keys defined in f to keys.
+func collectSettingKeys(f *ast.File, keys map[string]bool, flags, others *int) {
 	str := func(e ast.Expr) (string, bool) {
 		if bl, ok := e.(*ast.BasicLit); ok && bl.Kind == token.STRING {
 			s, err := strconv.Unquote(bl.Value)
@@ -128,11 +144,10 @@ func settingKeys(t *testing.T) map[string]bool {
 		}
 		return "", false
 	}
-	var flags, others int
 	ast.Inspect(f, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.FuncDecl:
-			if n.Name.Name != "addServeFlags" {
+			if n.Name.Name != "addServeFlags" && n.Name.Name != "addNATSClientFlags" {
 				return true
 			}
 			ast.Inspect(n.Body, func(n ast.Node) bool {
@@ -146,7 +161,7 @@ func settingKeys(t *testing.T) map[string]bool {
 				for _, arg := range call.Args[:min(2, len(call.Args))] { // fs.String("name", ...), fs.StringVar(&v, "name", ...)
 					if s, ok := str(arg); ok {
 						keys[s] = true
-						flags++
+						*flags++
 						break
 					}
 				}
@@ -162,7 +177,7 @@ func settingKeys(t *testing.T) map[string]bool {
 					if kv, ok := e.(*ast.KeyValueExpr); ok {
 						if s, ok := str(kv.Key); ok {
 							keys[s] = true
-							others++
+							*others++
 						}
 					}
 				}
@@ -171,10 +186,6 @@ func settingKeys(t *testing.T) map[string]bool {
 		}
 		return true
 	})
-	if flags < 10 || others == 0 {
-		t.Fatalf("%s: found %d flags in addServeFlags and %d keys in nonFlagSettings; have they moved?", rel(path), flags, others)
-	}
-	return keys
 }
 
 // --- helpers ---------------------------------------------------------------
