@@ -64,7 +64,9 @@
 // reconnects by itself, sending Last-Event-ID. SubscribeNATS reads the
 // SCHEDMGR_EVENTS stream with a JetStream ordered consumer filtered on
 // subjects schedmgr.events.<schedule token>.<opened|closed> (see package
-// publisher); it needs access to the service's NATS. Both deliver Event:
+// publisher); it needs the service's NATS as an events reader (the URL of
+// `schedule-manager nats-url --role reader` for the embedded server, the
+// reader user of a cluster set up as deploy/README.md says). Both deliver Event:
 // the CloudEvent (publisher.Event) and its stream sequence, the resume
 // point for either transport (Event.LastEventID).
 package client

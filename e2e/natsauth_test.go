@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -135,8 +136,16 @@ func checkDataPlane(t *testing.T, s *single, token string) {
 	defer rc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	events, errc := client.SubscribeNATS(ctx, rc, client.NATSFilter{Schedules: []string{"Support"}, Kinds: []string{"closed"}})
-	time.Sleep(200 * time.Millisecond) // DeliverNew: let the consumer exist before the close
+	// From the stream's last event on (the readers' mirror has the same
+	// sequence numbers), so the close below cannot slip past a consumer
+	// that is not there yet.
+	svc, sjs := natstest.Connect(t, serviceURL)
+	st, err := sjs.Stream(ctx, "SCHEDMGR_EVENTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, errc := client.SubscribeNATS(ctx, rc, client.NATSFilter{Schedules: []string{"Support"}, Kinds: []string{"closed"},
+		LastEventID: strconv.FormatUint(st.CachedInfo().State.LastSeq, 10)})
 	if code := s.api(t, "POST", "/api/v1/schedules/Support/close", token, "", nil); code != 200 {
 		t.Fatalf("close Support: %d", code)
 	}
@@ -152,7 +161,6 @@ func checkDataPlane(t *testing.T, s *single, token string) {
 	}
 	s.api(t, "POST", "/api/v1/schedules/Support/open", token, "", nil)
 
-	svc, _ := natstest.Connect(t, serviceURL)
 	natstest.CheckEventsReader(t, svc, readerURL)
 }
 
