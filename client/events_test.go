@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/schedule-manager/schedule-manager/app"
 	"github.com/schedule-manager/schedule-manager/client"
 	"github.com/schedule-manager/schedule-manager/event"
 )
@@ -120,7 +121,12 @@ func TestSubscribeNATS(t *testing.T) {
 	svc := startService(t)
 	ctx := testContext(t)
 	admin := svc.client(t, adminToken)
-	nc, err := nats.Connect(svc.app.NATSURL())
+	// As an events reader: the user SubscribeNATS is documented with.
+	readerURL, err := svc.app.NATSURLFor(app.NATSRoleReader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(readerURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +166,18 @@ func TestSubscribeNATS(t *testing.T) {
 	}
 
 	t.Run("unknown stream", func(t *testing.T) {
-		events, errc := client.SubscribeNATS(ctx, nc, client.NATSFilter{Stream: "NOPE"})
+		// As the service: a reader may not even ask about another stream
+		// (a permissions violation, reported to nc's error handler).
+		serviceURL, err := svc.app.NATSURLFor(app.NATSRoleService)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snc, err := nats.Connect(serviceURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer snc.Close()
+		events, errc := client.SubscribeNATS(ctx, snc, client.NATSFilter{Stream: "NOPE"})
 		for range events {
 		}
 		if err := <-errc; err == nil || !strings.Contains(err.Error(), "stream not found") {
