@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
 
 	"github.com/schedule-manager/schedule-manager/api"
@@ -27,27 +26,31 @@ import (
 
 // App is a running service.
 type App struct {
-	opts      Options
-	log       *slog.Logger
-	conn      *StoreConn // NATS and the config store
-	nc        *nats.Conn
-	store     *store.JetStream
-	presence  *store.Presence
-	sched     *scheduler.Scheduler
-	http      *http.Server
-	listener  net.Listener
-	registry  *prometheus.Registry
-	metrics   *appMetrics
-	cron      *cron.Cron
-	api       *api.Server
-	events    *events             // nil when events are disabled
-	webhooks  *webhook.Dispatcher // nil when webhooks are disabled
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	served    chan struct{} // closed when the first config is applied
-	servedOne sync.Once
-	errc      chan error
-	closeOnce sync.Once
+	opts     Options
+	log      *slog.Logger
+	conn     *StoreConn // NATS and the config store
+	nc       *nats.Conn
+	store    *store.JetStream
+	presence *store.Presence
+	sched    *scheduler.Scheduler
+	http     *http.Server
+	listener net.Listener
+	// metricsSrv and metricsListener serve /metrics on MetricsAddr; nil
+	// when metrics are served on the HTTP listener (metrics_listener.go).
+	metricsSrv      *http.Server
+	metricsListener net.Listener
+	registry        *prometheus.Registry
+	metrics         *appMetrics
+	cron            *cron.Cron
+	api             *api.Server
+	events          *events             // nil when events are disabled
+	webhooks        *webhook.Dispatcher // nil when webhooks are disabled
+	cancel          context.CancelFunc
+	wg              sync.WaitGroup
+	served          chan struct{} // closed when the first config is applied
+	servedOne       sync.Once
+	errc            chan error
+	closeOnce       sync.Once
 
 	applyMu    sync.Mutex // serialises apply (watch and heartbeat poll)
 	latestSeen uint64     // newest version seen, under applyMu
@@ -109,7 +112,7 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 	}
 	deps := api.Deps{
 		Status: a.sched, Store: a.store, Presence: a.presence, Health: a,
-		Metrics:    promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
+		Metrics:    a.publicMetrics(),
 		UI:         web.Handler(),
 		Registerer: a.registry, Logger: o.Logger, Now: time.Now,
 	}
@@ -120,7 +123,8 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 		deps.Webhooks = a.webhooks
 	}
 	if a.api, err = api.New(deps, api.Options{Tokens: tokens, FailClosed: o.FailClosed, CORSOrigins: o.CORSOrigins,
-		MaxBodyBytes: o.MaxBodyBytes, SSEHeartbeat: o.Events.SSEHeartbeat, SSEMaxClients: o.Events.SSEMaxClients}); err != nil {
+		MaxBodyBytes: o.MaxBodyBytes, SSEHeartbeat: o.Events.SSEHeartbeat, SSEMaxClients: o.Events.SSEMaxClients,
+		SSEMaxPerToken: o.Events.SSEMaxPerToken, PublicMetrics: o.MetricsPublic}); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 
@@ -160,6 +164,9 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
 	a.http.RegisterOnShutdown(a.api.Close) // ends event streams
+	if err := a.startMetrics(); err != nil {
+		return nil, err
+	}
 	if a.listener, err = net.Listen("tcp", o.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("http-addr: %w", err)
 	}
@@ -373,6 +380,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 
 // closeAll stops loops and NATS; used by Shutdown and by a failed Start.
 func (a *App) closeAll() {
+	a.stopMetrics()
 	if a.cron != nil {
 		<-a.cron.Stop().Done()
 	}

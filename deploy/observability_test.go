@@ -341,9 +341,12 @@ func TestMetricNamesAreExported(t *testing.T) {
 	}
 
 	const token = apptest.AdminToken
+	// Scraped as compose and Kubernetes scrape it: anonymously, on the
+	// metrics listener (metrics-addr).
 	a := apptest.Start(t, func(o *app.Options) {
 		o.NATSListen = "off"
 		o.Tokens = nil
+		o.MetricsAddr = "127.0.0.1:0"
 	})
 	base := "http://" + a.HTTPAddr()
 
@@ -373,7 +376,7 @@ func TestMetricNamesAreExported(t *testing.T) {
 	var missing []string
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		exp = scrape(t, base+"/metrics")
+		exp = scrape(t, "http://"+a.MetricsAddr()+"/metrics")
 		missing = missing[:0]
 		for _, m := range sortedKeys(used) {
 			if exp.problem(m) != "" {
