@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,38 @@ func TestMetricsAndSSEOptionsNameTheSetting(t *testing.T) {
 	o.Tokens = []api.Token{{Name: "prometheus", Role: api.RoleMetrics, SHA256: strings.Repeat("0", 64)}}
 	if err := o.Validate(); err != nil {
 		t.Errorf("valid metrics and SSE settings refused: %v", err)
+	}
+}
+
+// BenchmarkScrape measures what one GET /metrics costs the service on the
+// HTTP listener, without the network: served (a token, gzip as Prometheus
+// asks), refused (anonymous: 401 before gathering), and a cached
+// check-schedule answer for scale.
+//
+//	go test -run '^$' -bench Scrape -benchmem ./app
+func BenchmarkScrape(b *testing.B) {
+	a := start(b, testOptions(b, b.TempDir()))
+	for _, bc := range []struct {
+		name, path, token string
+		code              int
+	}{
+		{"served", "/metrics", adminToken, http.StatusOK},
+		{"refused", "/metrics", "", http.StatusUnauthorized},
+		{"check-schedule", "/check-schedule?name=Support", "", http.StatusOK},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, bc.path, nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			if bc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+bc.token)
+			}
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				a.api.ServeHTTP(w, req)
+				if w.Code != bc.code {
+					b.Fatalf("%s: %d", bc.path, w.Code)
+				}
+			}
+		})
 	}
 }

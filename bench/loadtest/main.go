@@ -12,12 +12,17 @@
 // while N clients fetch /metrics from the public listener in a loop
 // without a token (an anonymous scraper flood), and reports check-schedule's
 // throughput under that flood as a ratio of its throughput without it,
-// and what the scrapers were answered:
+// and what the scrapers were answered. -metrics says how the service
+// serves /metrics: "token" (the default: an anonymous scrape is refused),
+// "public" (anyone may scrape, as before tokens were required) or
+// "listener" (on a listener of its own; the public one answers 404):
 //
+//	go run ./bench/loadtest -duration 3s -rounds 3 -scrapers 8 -metrics public
 //	go run ./bench/loadtest -duration 3s -rounds 3 -scrapers 8
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -40,8 +45,9 @@ func main() {
 	conns := flag.Int("conns", 32, "concurrent keep-alive connections")
 	rounds := flag.Int("rounds", 3, "rounds per target (alternating)")
 	scrapers := flag.Int("scrapers", 0, "also measure check-schedule while this many anonymous clients fetch /metrics in a loop")
+	metrics := flag.String("metrics", "token", "how the service serves /metrics: token, public or listener")
 	flag.Parse()
-	if err := run(os.Stdout, config{duration: *duration, conns: *conns, rounds: *rounds, scrapers: *scrapers}); err != nil {
+	if err := run(os.Stdout, config{duration: *duration, conns: *conns, rounds: *rounds, scrapers: *scrapers, metrics: *metrics}); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -52,7 +58,8 @@ type config struct {
 	duration time.Duration
 	conns    int
 	rounds   int
-	scrapers int // anonymous /metrics clients during the extra rounds; 0: no such rounds
+	scrapers int    // anonymous /metrics clients during the extra rounds; 0: no such rounds
+	metrics  string // token (default), public or listener
 }
 
 // Result is one target's measured throughput.
@@ -76,10 +83,20 @@ func run(out io.Writer, c config) error {
 	}
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
-	a, err := app.Start(ctx, app.Options{
+	o := app.Options{
 		HTTPAddr: "127.0.0.1:0", DataDir: dir, NATSListen: "off", SeedConfig: examples.Default(),
 		AdminToken: "loadtest-admin-token-0123456789", Logger: slog.New(slog.DiscardHandler),
-	})
+	}
+	switch c.metrics {
+	case "", "token":
+	case "public":
+		o.MetricsPublic = true
+	case "listener":
+		o.MetricsAddr = "127.0.0.1:0"
+	default:
+		return fmt.Errorf("-metrics %q: want token, public or listener", c.metrics)
+	}
+	a, err := app.Start(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -125,8 +142,8 @@ func run(out io.Writer, c config) error {
 	ratio := check.Median() / trivial.Median()
 	fmt.Fprintf(out, "ratio check-schedule / trivial: %.0f%% (target ≥ 70%%)\n", 100*ratio)
 	if c.scrapers > 0 {
-		fmt.Fprintf(out, "ratio check-schedule under %d anonymous /metrics scrapers / without: %.0f%%\n",
-			c.scrapers, 100*flooded.Median()/check.Median())
+		fmt.Fprintf(out, "ratio check-schedule under %d anonymous /metrics scrapers (-metrics %s) / without: %.0f%%\n",
+			c.scrapers, cmp.Or(c.metrics, "token"), 100*flooded.Median()/check.Median())
 		codes := make([]int, 0, len(scrapes))
 		for code := range scrapes {
 			codes = append(codes, code)
