@@ -242,7 +242,7 @@ func (a *App) apply(ctx context.Context, e store.Entry) {
 	if (e.Version <= served && served != 0) || e.Version == a.refused {
 		return
 	}
-	cfg, err := engine.Load(e.Data)
+	cfg, err := engine.LoadStored(e.Data) // what an earlier release stored keeps loading
 	if err != nil {
 		a.refused = e.Version
 		a.metrics.applyErrors.Inc()
