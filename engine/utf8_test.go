@@ -204,3 +204,37 @@ func decodesToReplacement(t *testing.T, data []byte) bool {
 		}
 	}
 }
+
+// BenchmarkCheckText measures the encoding check of a 1,000-schedule
+// document: valid (one utf8.Valid pass, the common case), valid with
+// escaped surrogate pairs (these need the walk) and with one bad byte in
+// its last string (the walk that finds its path).
+//
+//	go test -run '^$' -bench CheckText -benchmem ./engine
+func BenchmarkCheckText(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"rules": [{"id": "r", "name": "Café hours", "isOpen": true}], "schedules": [`)
+	for i := range 1000 {
+		if i > 0 {
+			sb.WriteString(",\n")
+		}
+		sb.WriteString(`{"name": "Équipe ` + strings.Repeat("x", i%50) + `", "timeZone": "Europe/Paris", "rules": ["r"], "x-note": "\ud83d\ude00"}`)
+	}
+	withPairs := sb.String() + `]}`
+	valid := strings.ReplaceAll(withPairs, `\ud83d\ude00`, "🎉")
+	bad := valid[:len(valid)-4] + "\xff\"}]}"
+	for _, bc := range []struct {
+		name string
+		data []byte
+		errs int
+	}{{"valid", []byte(valid), 0}, {"valid-with-escaped-pairs", []byte(withPairs), 0}, {"one-bad-byte", []byte(bad), 1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.data)))
+			for b.Loop() {
+				if n := len(checkText(bc.data)); n != bc.errs {
+					b.Fatalf("%d errors, want %d", n, bc.errs)
+				}
+			}
+		})
+	}
+}
