@@ -26,36 +26,37 @@ import (
 
 // App is a running service.
 type App struct {
-	opts     Options
-	log      *slog.Logger
-	conn     *StoreConn // NATS and the config store
-	nc       *nats.Conn
-	store    *store.JetStream
-	presence *store.Presence
-	sched    *scheduler.Scheduler
-	http     *http.Server
-	listener net.Listener
-	// metricsSrv and metricsListener serve /metrics on MetricsAddr; nil
-	// when metrics are served on the HTTP listener (metrics_listener.go).
-	metricsSrv      *http.Server
-	metricsListener net.Listener
-	registry        *prometheus.Registry
-	metrics         *appMetrics
-	cron            *cron.Cron
-	api             *api.Server
-	events          *events             // nil when events are disabled
-	webhooks        *webhook.Dispatcher // nil when webhooks are disabled
-	cancel          context.CancelFunc
-	wg              sync.WaitGroup
-	served          chan struct{} // closed when the first config is applied
-	servedOne       sync.Once
-	errc            chan error
-	closeOnce       sync.Once
+	opts      Options
+	log       *slog.Logger
+	conn      *StoreConn // NATS and the config store
+	nc        *nats.Conn
+	store     *store.JetStream
+	presence  *store.Presence
+	sched     *scheduler.Scheduler
+	http      *http.Server
+	listener  net.Listener
+	registry  *prometheus.Registry
+	metrics   *appMetrics
+	cron      *cron.Cron
+	api       *api.Server
+	events    *events             // nil when events are disabled
+	webhooks  *webhook.Dispatcher // nil when webhooks are disabled
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	served    chan struct{} // closed when the first config is applied
+	servedOne sync.Once
+	errc      chan error
+	closeOnce sync.Once
 
 	applyMu    sync.Mutex // serialises apply (watch and heartbeat poll)
 	latestSeen uint64     // newest version seen, under applyMu
 	refused    uint64     // last version refused as invalid, under applyMu
 	closeErr   error
+
+	// metricsSrv and metricsListener serve /metrics on MetricsAddr; nil
+	// when metrics are served on the HTTP listener (metrics_listener.go).
+	metricsSrv      *http.Server
+	metricsListener net.Listener
 }
 
 // Start builds and starts the service. It returns once the HTTP listener is

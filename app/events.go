@@ -56,7 +56,7 @@ func (e EventOptions) validate() error {
 	}
 	total, perToken := cmp.Or(e.SSEMaxClients, api.DefaultSSEMaxClients), cmp.Or(e.SSEMaxPerToken, api.DefaultSSEMaxPerToken)
 	if perToken > total {
-		errs = append(errs, fmt.Errorf("sse-max-per-token: %d is more than sse-max-clients (%d), so one token could hold every event stream", perToken, total))
+		errs = append(errs, fmt.Errorf("sse-max-per-token: %d is more than sse-max-clients (%d); keep it well below, so that one token cannot hold every event stream", perToken, total))
 	}
 	if err := (stream.StreamOptions{MaxAge: e.MaxAge, Replicas: e.Replicas, Duplicates: e.Duplicates}).Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("events: %w", err))
