@@ -9,10 +9,15 @@ import (
 	"strings"
 )
 
-// Roles a Token can have. An admin can do everything a viewer can.
+// Roles a Token can have. An admin can do everything a viewer can; both
+// can do what a metrics token can.
 const (
 	RoleAdmin  = "admin"  // reads and writes
 	RoleViewer = "viewer" // reads only
+	// RoleMetrics reads GET /metrics and nothing else: the token to give a
+	// Prometheus server, which then cannot read the config or hold event
+	// streams.
+	RoleMetrics = "metrics"
 )
 
 // Token is a configured bearer token. Only its hash is kept.
@@ -41,6 +46,10 @@ type principal struct {
 
 func (p principal) canWrite() bool { return p.role == RoleAdmin }
 
+// canRead reports whether p may use the admin API's reads (and
+// check-schedule when it is not public): every role but RoleMetrics.
+func (p principal) canRead() bool { return p.role == RoleAdmin || p.role == RoleViewer }
+
 type authenticator struct {
 	names  []string
 	roles  []string
@@ -54,8 +63,8 @@ func newAuthenticator(tokens []Token) (*authenticator, error) {
 		if strings.TrimSpace(t.Name) == "" {
 			return nil, fmt.Errorf("api: tokens[%d]: name is required", i)
 		}
-		if t.Role != RoleAdmin && t.Role != RoleViewer {
-			return nil, fmt.Errorf("api: token %q: role %q is neither %q nor %q", t.Name, t.Role, RoleAdmin, RoleViewer)
+		if t.Role != RoleAdmin && t.Role != RoleViewer && t.Role != RoleMetrics {
+			return nil, fmt.Errorf("api: token %q: role %q is not %q, %q or %q", t.Name, t.Role, RoleAdmin, RoleViewer, RoleMetrics)
 		}
 		h, err := hex.DecodeString(strings.TrimSpace(t.SHA256))
 		if err != nil || len(h) != sha256.Size {
@@ -109,17 +118,28 @@ func writeUnauthorized(w http.ResponseWriter) {
 	writeError(w, http.StatusUnauthorized, "missing or invalid bearer token")
 }
 
+// writeMetricsOnly answers a RoleMetrics token used for anything but
+// /metrics.
+func writeMetricsOnly(w http.ResponseWriter, p principal) {
+	writeErrorf(w, http.StatusForbidden, "token %s has role %q, which can only read /metrics; use a %q or %q token", quote(p.name), p.role, RoleViewer, RoleAdmin)
+}
+
 // handlerFunc is an admin handler with its authenticated caller.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p principal)
 
 // admin wraps h: security headers, then authentication, then the role
-// check (write handlers need RoleAdmin).
+// check (write handlers need RoleAdmin; a RoleMetrics token reads
+// nothing here).
 func (s *Server) admin(write bool, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setJSONHeaders(w.Header())
 		p, ok := s.auth.authenticate(r)
 		if !ok {
 			writeUnauthorized(w)
+			return
+		}
+		if !p.canRead() {
+			writeMetricsOnly(w, p)
 			return
 		}
 		if write && !p.canWrite() {

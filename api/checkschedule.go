@@ -66,8 +66,13 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) string {
 		return outcomeBadRequest
 	}
 	if !s.publicCheck {
-		if _, ok := s.auth.authenticate(r); !ok {
+		who, ok := s.auth.authenticate(r)
+		if !ok {
 			writeUnauthorized(w)
+			return outcomeBadRequest
+		}
+		if !who.canRead() {
+			writeMetricsOnly(w, who)
 			return outcomeBadRequest
 		}
 	}

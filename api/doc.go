@@ -11,7 +11,12 @@
 // Every answer is JSON, errors included ({"error": "..."} with a message that
 // says what to fix). Admin calls need "Authorization: Bearer <token>"; tokens
 // are configured as SHA-256 hashes and compared in constant time. The viewer
-// role reads, the admin role also writes.
+// role reads, the admin role also writes, the metrics role reads /metrics
+// only. /metrics needs a token of any role unless Options.PublicMetrics
+// (an anonymous scrape is refused before anything is gathered); an
+// application that serves metrics on a listener of its own leaves
+// Deps.Metrics nil. Event streams are limited in all and per token name
+// (Options.SSEMaxClients, SSEMaxPerToken).
 //
 //	h, err := api.New(api.Deps{
 //		Status:     sched,    // *scheduler.Scheduler

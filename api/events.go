@@ -21,44 +21,71 @@ var _ EventFeed = (*stream.Reader)(nil)
 
 // SSE defaults.
 const (
-	DefaultSSEHeartbeat  = 15 * time.Second
-	DefaultSSEMaxClients = 256
+	DefaultSSEHeartbeat   = 15 * time.Second
+	DefaultSSEMaxClients  = 256
+	DefaultSSEMaxPerToken = 16
 	// sseWriteTimeout bounds one write to a client, so a client that stops
 	// reading cannot hold a stream (and its consumer) forever.
 	sseWriteTimeout = time.Minute
+	// sseRetryAfter is the Retry-After (seconds) of a refused stream.
+	sseRetryAfter = "5"
 )
 
-// sseSlots counts the open event streams and ends them on Close.
-type sseSlots struct {
-	max int
+// Why a stream was refused (label "reason" of schedmgr_sse_refused_total).
+const (
+	sseOK          = ""
+	sseMaxClients  = "max_clients"
+	sseMaxPerToken = "max_per_token"
+	sseShutdown    = "shutting_down"
+)
 
-	mu      sync.Mutex
-	open    int
-	closed  bool
-	closing chan struct{}
+// sseSlots counts the open event streams, in all and per token name, and
+// ends them on Close.
+type sseSlots struct {
+	max, maxPerToken int
+
+	mu       sync.Mutex
+	open     int
+	perToken map[string]int
+	closed   bool
+	closing  chan struct{}
 }
 
-func newSSESlots(max int) *sseSlots {
+func newSSESlots(max, maxPerToken int) *sseSlots {
 	if max <= 0 {
 		max = DefaultSSEMaxClients
 	}
-	return &sseSlots{max: max, closing: make(chan struct{})}
+	if maxPerToken <= 0 {
+		maxPerToken = DefaultSSEMaxPerToken
+	}
+	return &sseSlots{max: max, maxPerToken: maxPerToken, perToken: map[string]int{}, closing: make(chan struct{})}
 }
 
-func (s *sseSlots) acquire() bool {
+// acquire takes a slot for a stream of token, or says which limit refused
+// it.
+func (s *sseSlots) acquire(token string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.open >= s.max {
-		return false
+	switch {
+	case s.closed:
+		return sseShutdown
+	case s.perToken[token] >= s.maxPerToken:
+		return sseMaxPerToken
+	case s.open >= s.max:
+		return sseMaxClients
 	}
 	s.open++
-	return true
+	s.perToken[token]++
+	return sseOK
 }
 
-func (s *sseSlots) release() {
+func (s *sseSlots) release(token string) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.open--
-	s.mu.Unlock()
+	if s.perToken[token]--; s.perToken[token] <= 0 {
+		delete(s.perToken, token)
+	}
 }
 
 func (s *sseSlots) close() {
@@ -67,6 +94,21 @@ func (s *sseSlots) close() {
 	if !s.closed {
 		s.closed = true
 		close(s.closing)
+	}
+}
+
+// refuse answers a stream acquire refused, naming the limit.
+func (s *sseSlots) refuse(w http.ResponseWriter, reason, token string) {
+	w.Header().Set("Retry-After", sseRetryAfter)
+	switch reason {
+	case sseMaxPerToken:
+		writeErrorf(w, http.StatusServiceUnavailable, "token %s already has %d event streams open, the limit per token (setting sse-max-per-token); close one, or retry later",
+			quote(token), s.maxPerToken)
+	case sseMaxClients:
+		writeErrorf(w, http.StatusServiceUnavailable, "this server already has %d event streams open, its limit (setting sse-max-clients); retry later, or on another replica",
+			s.max)
+	default:
+		writeError(w, http.StatusServiceUnavailable, "this server is shutting down; retry later, or on another replica")
 	}
 }
 
@@ -86,8 +128,11 @@ func (s *Server) Close() { s.sse.close() }
 // header (browsers send it), or after ?since=<sequence> (0: every retained
 // event); without either, only new events are sent. ?schedule=<name>
 // limits the stream to one schedule. A ": ping" comment is sent every
-// heartbeat so proxies keep the connection.
-func (s *Server) events(w http.ResponseWriter, r *http.Request, _ principal) {
+// heartbeat so proxies keep the connection. Streams are limited in all
+// (Options.SSEMaxClients) and per token name (Options.SSEMaxPerToken), so
+// that no single token can take every slot; a refused stream is answered
+// 503 with Retry-After and a message naming the limit.
+func (s *Server) events(w http.ResponseWriter, r *http.Request, p principal) {
 	if s.feed == nil {
 		writeError(w, http.StatusNotFound, "events are disabled on this service (events.disabled)")
 		return
@@ -97,12 +142,14 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ principal) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if !s.sse.acquire() {
-		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusServiceUnavailable, "too many event streams open (or shutting down); retry later")
+	if reason := s.sse.acquire(p.name); reason != sseOK {
+		s.metrics.sseRefused.WithLabelValues(reason).Inc()
+		s.sse.refuse(w, reason, p.name)
 		return
 	}
-	defer s.sse.release()
+	s.metrics.sseClients.Inc()
+	defer s.metrics.sseClients.Dec()
+	defer s.sse.release(p.name)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	go func() {

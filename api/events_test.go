@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -35,8 +36,23 @@ type sseClient struct {
 
 func openSSE(t *testing.T, base, query, lastID string) (*sseClient, int) {
 	t.Helper()
+	c, refused := openSSEAs(t, base, query, lastID, viewerToken)
+	return c, refused.code
+}
+
+// sseRefusal is the answer to a stream request that was not 200.
+type sseRefusal struct {
+	code       int
+	retryAfter string
+	body       string
+}
+
+// openSSEAs opens an event stream with token; a refused stream returns a
+// nil client and the refusal (code 200 when the stream is open).
+func openSSEAs(t *testing.T, base, query, lastID, token string) (*sseClient, sseRefusal) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/events"+query, nil)
-	req.Header.Set("Authorization", "Bearer "+viewerToken)
+	req.Header.Set("Authorization", "Bearer "+token)
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}
@@ -45,8 +61,9 @@ func openSSE(t *testing.T, base, query, lastID string) (*sseClient, int) {
 		t.Fatal(err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return nil, resp.StatusCode
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return nil, sseRefusal{code: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: string(body)}
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Errorf("content type %q", ct)
@@ -80,7 +97,7 @@ func openSSE(t *testing.T, base, query, lastID string) (*sseClient, int) {
 		}
 	}()
 	t.Cleanup(c.close)
-	return c, resp.StatusCode
+	return c, sseRefusal{code: resp.StatusCode}
 }
 
 func (c *sseClient) close() { c.resp.Body.Close() }

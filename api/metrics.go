@@ -30,6 +30,8 @@ type metrics struct {
 	// Pre-resolved children, so a request does not hash label values.
 	checkOpen, checkClosed, checkUnknown, checkBad, checkError prometheus.Counter
 	writes                                                     *prometheus.CounterVec
+	sseClients                                                 prometheus.Gauge
+	sseRefused                                                 *prometheus.CounterVec
 }
 
 // checkBuckets start at 10µs: a cached answer takes a few microseconds.
@@ -52,8 +54,22 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Namespace: "schedmgr", Name: "config_writes_total",
 		Help: "Config writes through the admin API (put, manual close/open, rollback), by outcome (ok, conflict, invalid, too_large, error).",
 	}, []string{"outcome"})
+	sseClients := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "schedmgr", Name: "sse_clients",
+		Help: "Event streams (GET /api/v1/events) open now.",
+	})
+	sseRefused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "schedmgr", Name: "sse_refused_total",
+		Help: "Event streams refused, by the limit that refused them (max_clients, max_per_token, shutting_down).",
+	}, []string{"reason"})
 	if reg != nil {
 		var err error
+		if sseClients, err = register(reg, sseClients); err != nil {
+			return nil, err
+		}
+		if sseRefused, err = register(reg, sseRefused); err != nil {
+			return nil, err
+		}
 		if checks, err = register(reg, checks); err != nil {
 			return nil, err
 		}
@@ -72,10 +88,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		checkBad:      checks.WithLabelValues(outcomeBadRequest),
 		checkError:    checks.WithLabelValues(outcomeError),
 		writes:        writes,
+		sseClients:    sseClients,
+		sseRefused:    sseRefused,
 	}
 	// Make every series visible from the start (rate() needs a zero).
 	for _, o := range []string{writeOK, writeConflict, writeInvalid, writeTooLarge, writeFailed} {
 		writes.WithLabelValues(o)
+	}
+	for _, r := range []string{sseMaxClients, sseMaxPerToken, sseShutdown} {
+		sseRefused.WithLabelValues(r)
 	}
 	return m, nil
 }

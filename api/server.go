@@ -78,7 +78,9 @@ type Deps struct {
 	Webhooks Webhooks
 	// Health adds degradations to GET /healthz. Optional.
 	Health Health
-	// Metrics serves GET /metrics (promhttp). Optional.
+	// Metrics serves GET /metrics (promhttp), behind a token unless
+	// Options.PublicMetrics. Optional: without it /metrics answers 404 (the
+	// application serves metrics on a listener of their own).
 	Metrics http.Handler
 	// UI serves the admin web UI at / and /assets/. Optional.
 	UI http.Handler
@@ -117,6 +119,14 @@ type Options struct {
 	// SSEMaxClients bounds concurrent event streams (default
 	// DefaultSSEMaxClients); beyond it a new stream is answered 503.
 	SSEMaxClients int
+	// SSEMaxPerToken bounds the concurrent event streams of one token name
+	// (default DefaultSSEMaxPerToken), so one token cannot take every slot
+	// of SSEMaxClients; beyond it a new stream of that token is answered
+	// 503.
+	SSEMaxPerToken int
+	// PublicMetrics serves GET /metrics without a token. The default
+	// (false) answers an anonymous scrape 401 before gathering anything.
+	PublicMetrics bool
 }
 
 // DefaultMaxBodyBytes is the default Options.MaxBodyBytes.
@@ -169,7 +179,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 		failClosed:   opts.FailClosed,
 		publicCheck:  opts.PublicCheck == nil || *opts.PublicCheck,
 		maxBody:      opts.MaxBodyBytes,
-		sse:          newSSESlots(opts.SSEMaxClients),
+		sse:          newSSESlots(opts.SSEMaxClients, opts.SSEMaxPerToken),
 		sseHeartbeat: opts.SSEHeartbeat,
 	}
 	if s.log == nil {
@@ -194,7 +204,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 	if s.metrics, err = newMetrics(deps.Registerer); err != nil {
 		return nil, fmt.Errorf("api: register metrics: %w", err)
 	}
-	s.routes(deps.Metrics, deps.UI)
+	s.routes(s.metricsRoute(deps.Metrics, opts.PublicMetrics), deps.UI)
 	return s, nil
 }
 
@@ -225,9 +235,7 @@ func (s *Server) routes(metricsHandler, ui http.Handler) {
 	m.Handle("GET /api/v1/deadletters", s.admin(false, s.listDeadLetters))
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /readyz", s.readyz)
-	if metricsHandler != nil {
-		m.Handle("GET /metrics", metricsHandler)
-	}
+	m.Handle("GET /metrics", metricsHandler)
 	if ui != nil {
 		m.Handle("GET /{$}", ui)
 		m.Handle("GET /assets/", ui)

@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
 
 	"github.com/schedule-manager/schedule-manager/api"
@@ -53,6 +52,11 @@ type App struct {
 	latestSeen uint64     // newest version seen, under applyMu
 	refused    uint64     // last version refused as invalid, under applyMu
 	closeErr   error
+
+	// metricsSrv and metricsListener serve /metrics on MetricsAddr; nil
+	// when metrics are served on the HTTP listener (metrics_listener.go).
+	metricsSrv      *http.Server
+	metricsListener net.Listener
 }
 
 // Start builds and starts the service. It returns once the HTTP listener is
@@ -112,7 +116,7 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 	}
 	deps := api.Deps{
 		Status: a.sched, Store: a.store, Presence: a.presence, Health: a,
-		Metrics:    promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}),
+		Metrics:    a.publicMetrics(),
 		UI:         web.Handler(),
 		Registerer: a.registry, Logger: o.Logger, Now: time.Now,
 	}
@@ -123,7 +127,8 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 		deps.Webhooks = a.webhooks
 	}
 	if a.api, err = api.New(deps, api.Options{Tokens: tokens, FailClosed: o.FailClosed, CORSOrigins: o.CORSOrigins,
-		MaxBodyBytes: o.MaxBodyBytes, SSEHeartbeat: o.Events.SSEHeartbeat, SSEMaxClients: o.Events.SSEMaxClients}); err != nil {
+		MaxBodyBytes: o.MaxBodyBytes, SSEHeartbeat: o.Events.SSEHeartbeat, SSEMaxClients: o.Events.SSEMaxClients,
+		SSEMaxPerToken: o.Events.SSEMaxPerToken, PublicMetrics: o.MetricsPublic}); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 
@@ -163,6 +168,9 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
 	a.http.RegisterOnShutdown(a.api.Close) // ends event streams
+	if err := a.startMetrics(); err != nil {
+		return nil, err
+	}
 	if a.listener, err = net.Listen("tcp", o.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("http-addr: %w", err)
 	}
@@ -244,7 +252,7 @@ func (a *App) apply(ctx context.Context, e store.Entry) {
 	if (e.Version <= served && served != 0) || e.Version == a.refused {
 		return
 	}
-	cfg, err := engine.Load(e.Data)
+	cfg, err := engine.LoadStored(e.Data) // what an earlier release stored keeps loading
 	if err != nil {
 		a.refused = e.Version
 		a.metrics.applyErrors.Inc()
@@ -382,6 +390,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 
 // closeAll stops loops and NATS; used by Shutdown and by a failed Start.
 func (a *App) closeAll() {
+	a.stopMetrics()
 	if a.cron != nil {
 		<-a.cron.Stop().Done()
 	}

@@ -201,16 +201,11 @@ func TestHealthReadyMetrics(t *testing.T) {
 			t.Errorf("%s: %d", path, code)
 		}
 	}
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body := scrapeMetrics(t, base+"/metrics", adminToken)
 	for _, name := range []string{"schedmgr_schedule_open{", "schedmgr_schedule_next_transition_timestamp_seconds{",
 		"schedmgr_config_version_served 1", "schedmgr_config_version_lag", "schedmgr_reconcile_repairs_total",
 		"schedmgr_check_requests_total", "schedmgr_check_duration_seconds", "schedmgr_config_writes_total"} {
-		if !strings.Contains(string(body), name) {
+		if !strings.Contains(body, name) {
 			t.Errorf("/metrics lacks %s", name)
 		}
 	}

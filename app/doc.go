@@ -11,4 +11,9 @@
 // mirror of the events stream and nothing else. StoreConn.ClientURLFor
 // (and `schedule-manager nats-url`) gives a URL with them. Against an
 // external cluster, NATSClientOptions holds credentials and TLS.
+//
+// Metrics are served on the HTTP listener behind a bearer token, or
+// anonymously there with Options.MetricsPublic, or anonymously on a
+// listener of their own with Options.MetricsAddr (the HTTP listener then
+// answers 404): see metrics_listener.go.
 package app

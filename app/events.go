@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/robfig/cron/v3"
 
+	"github.com/schedule-manager/schedule-manager/api"
 	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/publisher/stream"
 	"github.com/schedule-manager/schedule-manager/scheduler"
@@ -39,6 +41,9 @@ type EventOptions struct {
 	SSEHeartbeat time.Duration
 	// SSEMaxClients bounds concurrent SSE streams (default 256).
 	SSEMaxClients int
+	// SSEMaxPerToken bounds the concurrent SSE streams of one token
+	// (default 16), so one token cannot hold every slot.
+	SSEMaxPerToken int
 }
 
 func (e EventOptions) validate() error {
@@ -46,8 +51,12 @@ func (e EventOptions) validate() error {
 	if e.MaxAge < 0 || e.Duplicates < 0 || e.SSEHeartbeat < 0 {
 		errs = append(errs, errors.New("events: durations must not be negative"))
 	}
-	if e.QueueSize < 0 || e.SSEMaxClients < 0 {
+	if e.QueueSize < 0 || e.SSEMaxClients < 0 || e.SSEMaxPerToken < 0 {
 		errs = append(errs, errors.New("events: queue size and SSE clients must not be negative"))
+	}
+	total, perToken := cmp.Or(e.SSEMaxClients, api.DefaultSSEMaxClients), cmp.Or(e.SSEMaxPerToken, api.DefaultSSEMaxPerToken)
+	if perToken > total {
+		errs = append(errs, fmt.Errorf("sse-max-per-token: %d is more than sse-max-clients (%d); keep it well below, so that one token cannot hold every event stream", perToken, total))
 	}
 	if err := (stream.StreamOptions{MaxAge: e.MaxAge, Replicas: e.Replicas, Duplicates: e.Duplicates}).Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("events: %w", err))

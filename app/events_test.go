@@ -81,14 +81,9 @@ func TestManualCloseIsPublishedAndStreamed(t *testing.T) {
 	if msg.Header.Get(jetstream.MsgIDHeader) != ev.ID {
 		t.Errorf("stored msg id %q, streamed id %q", msg.Header.Get(jetstream.MsgIDHeader), ev.ID)
 	}
-	resp, err := http.Get("http://" + a.HTTPAddr() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body := scrapeMetrics(t, "http://"+a.HTTPAddr()+"/metrics", adminToken)
 	for _, want := range []string{`schedmgr_events_published_total{outcome="stored"} 1`, "schedmgr_event_publish_lag_seconds_count 1"} {
-		if !strings.Contains(string(body), want) {
+		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}

@@ -34,6 +34,14 @@ type Options struct {
 	FailClosed   bool
 	CORSOrigins  []string
 	MaxBodyBytes int64
+	// MetricsAddr serves GET /metrics, without a token, on a listener of
+	// its own (e.g. 127.0.0.1:9464), and no longer on HTTPAddr. Default
+	// "": /metrics is on HTTPAddr and needs a bearer token (any role)
+	// unless MetricsPublic.
+	MetricsAddr string
+	// MetricsPublic serves /metrics on HTTPAddr without a token (the
+	// behaviour before tokens were required). Not with MetricsAddr.
+	MetricsPublic bool
 	// ReconcileSpec is a robfig/cron spec for the reconcile job (default "@every 1m"; "off" disables).
 	ReconcileSpec string
 	// Horizon is how far ahead timelines are precomputed (default 7 days).
@@ -95,6 +103,17 @@ func (o Options) Validate() error {
 	if _, _, err := splitHostPort(o.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("http-addr: %w", err))
 	}
+	if o.MetricsAddr != "" {
+		switch _, port, err := splitHostPort(o.MetricsAddr); {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("metrics-addr: %w", err))
+		case o.MetricsAddr == o.HTTPAddr && port != 0:
+			errs = append(errs, fmt.Errorf("metrics-addr: %q is also http-addr; give metrics a port of their own, or leave metrics-addr empty to serve them on http-addr with a token", o.MetricsAddr))
+		}
+		if o.MetricsPublic {
+			errs = append(errs, errors.New("metrics-public: metrics are served on metrics-addr, not on http-addr; set one of the two"))
+		}
+	}
 	if o.NATSListen != "off" {
 		if _, _, err := splitHostPort(o.NATSListen); err != nil {
 			errs = append(errs, fmt.Errorf("nats-listen: %w (or \"off\")", err))
@@ -120,8 +139,8 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf("store-replicas: must be 1 to 5, got %d", o.StoreReplicas))
 	}
 	for i, t := range o.Tokens {
-		if t.Role != "admin" && t.Role != "viewer" {
-			errs = append(errs, fmt.Errorf("tokens[%d].role: %q is not admin or viewer", i, t.Role))
+		if t.Role != api.RoleAdmin && t.Role != api.RoleViewer && t.Role != api.RoleMetrics {
+			errs = append(errs, fmt.Errorf("tokens[%d].role: %q is not admin, viewer or metrics", i, t.Role))
 		}
 		if len(t.SHA256) != 64 {
 			errs = append(errs, fmt.Errorf("tokens[%d].sha256: want 64 hex characters (sha256sum of the token)", i))

@@ -103,15 +103,10 @@ func TestManualCloseReachesWebhookOnce(t *testing.T) {
 		}
 	}
 
-	resp, err := http.Get("http://" + a.HTTPAddr() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body := scrapeMetrics(t, "http://"+a.HTTPAddr()+"/metrics", adminToken)
 	for _, want := range []string{"schedmgr_webhook_attempts_total{endpoint=\"support-closes\"}", "schedmgr_webhook_dead_letters{endpoint=\"support-closes\"} 0",
 		"schedmgr_webhook_backlog{endpoint=\"support-closes\"} 0", "schedmgr_webhook_endpoints 1"} {
-		if !strings.Contains(string(body), want) {
+		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -129,9 +130,24 @@ func TestCompose(t *testing.T) {
 			}
 		}
 	}
+	// Prometheus scrapes each replica's metrics listener, whose port
+	// compose does not publish to the host.
+	metricsAddr := asString(dig(c, "x-schedmgr-env", "SCHEDMGR_METRICS_ADDR"))
+	_, metricsPort, _ := strings.Cut(metricsAddr, ":")
+	if metricsPort == "" {
+		t.Fatalf("compose.yaml: the replicas have no SCHEDMGR_METRICS_ADDR (got %q): Prometheus would need a token", metricsAddr)
+	}
 	for _, r := range replicas {
-		if !slices.Contains(targets, r+":8080") {
-			t.Errorf("prometheus.yml does not scrape %s:8080 (targets %v)", r, targets)
+		if asString(dig(services, r, "environment", "SCHEDMGR_METRICS_ADDR")) != metricsAddr {
+			t.Errorf("service %s: SCHEDMGR_METRICS_ADDR is not %s", r, metricsAddr)
+		}
+		if !slices.Contains(targets, r+":"+metricsPort) {
+			t.Errorf("prometheus.yml does not scrape %s:%s (targets %v)", r, metricsPort, targets)
+		}
+		for _, p := range asList(dig(services, r, "ports")) {
+			if strings.HasSuffix(asString(p), ":"+metricsPort) {
+				t.Errorf("service %s publishes the anonymous metrics port: %v", r, p)
+			}
 		}
 	}
 	if rf := asList(prom["rule_files"]); len(rf) != 1 || !exists(path.Join("deploy/prometheus", asString(rf[0]))) {
@@ -237,16 +253,29 @@ func TestDockerfile(t *testing.T) {
 	if uid == "0" || uid == "root" || !regexp.MustCompile(`^[0-9]+$`).MatchString(uid) {
 		t.Errorf("USER %q: want a numeric non-root UID (Kubernetes runAsNonRoot needs a number)", users[len(users)-1])
 	}
-	if ports := strings.Fields(strings.Join(get("EXPOSE"), " ")); !slices.Contains(ports, "8080") || !slices.Contains(ports, "4222") {
-		t.Errorf("EXPOSE %v, want 8080 and 4222", ports)
+	// Only the HTTP port, where everything but check-schedule and the
+	// probes needs a token: not the embedded NATS server's, not an
+	// anonymous metrics port (docker run -P publishes what is exposed).
+	if ports := strings.Fields(strings.Join(get("EXPOSE"), " ")); !slices.Equal(ports, []string{"8080"}) {
+		t.Errorf("EXPOSE %v, want only 8080", ports)
 	}
 	if v := strings.Join(get("VOLUME"), " "); !strings.Contains(v, "/data") {
 		t.Errorf("VOLUME %q, want /data", v)
 	}
 	env := strings.Join(get("ENV"), " ")
-	for _, want := range []string{"SCHEDMGR_HTTP_ADDR=0.0.0.0:8080", "SCHEDMGR_DATA_DIR=/data", "SCHEDMGR_NATS_LISTEN="} {
+	for _, want := range []string{"SCHEDMGR_HTTP_ADDR=0.0.0.0:8080", "SCHEDMGR_DATA_DIR=/data"} {
 		if !strings.Contains(env, want) {
 			t.Errorf("ENV lacks %s", want)
+		}
+	}
+	// The embedded NATS server stays inside the container unless someone
+	// sets it otherwise; metrics are not anonymous on the HTTP port.
+	if m := regexp.MustCompile(`SCHEDMGR_NATS_LISTEN=(\S+)`).FindStringSubmatch(env); m != nil && m[1] != "off" && !strings.HasPrefix(m[1], "127.0.0.1:") {
+		t.Errorf("ENV SCHEDMGR_NATS_LISTEN=%s: the embedded NATS server must listen on loopback (or off) by default", m[1])
+	}
+	for _, bad := range []string{"SCHEDMGR_METRICS_PUBLIC=true", "SCHEDMGR_METRICS_ADDR="} {
+		if strings.Contains(env, bad) {
+			t.Errorf("ENV sets %s: the image would serve metrics without a token", bad)
 		}
 	}
 	if hc := strings.Join(get("HEALTHCHECK"), " "); !strings.Contains(hc, "http://127.0.0.1:8080/healthz") {
@@ -327,6 +356,31 @@ func TestSystemdUnit(t *testing.T) {
 	}
 	if !slices.Contains(settings["Environment"], "SCHEDMGR_DATA_DIR=/var/lib/schedule-manager") {
 		t.Error("the data dir is not the StateDirectory")
+	}
+	// systemd.exec(5): "Except in case of ConfigurationDirectory=, the
+	// innermost specified directories will be owned by the user and group
+	// specified in User= and Group=". With DynamicUser the service's user
+	// is neither root nor in root's group, so it reads /etc/schedule-manager
+	// (its settings file) only through the "other" bits; so must the
+	// directory the install instructions create.
+	if slices.Contains(settings["DynamicUser"], "yes") && len(settings["ConfigurationDirectory"]) > 0 {
+		mode := "0755" // systemd's default
+		if m := settings["ConfigurationDirectoryMode"]; len(m) > 0 {
+			mode = m[len(m)-1]
+		}
+		if perm, err := strconv.ParseUint(mode, 8, 32); err != nil || perm&0o005 != 0o005 {
+			t.Errorf("ConfigurationDirectoryMode=%s: the directory stays owned by root, so the DynamicUser service needs o+rx to read its settings file", mode)
+		}
+		installRE := regexp.MustCompile(`install -d -m (\d+) /etc/schedule-manager`)
+		docs := unit + readFile(t, "deploy/README.md")
+		if len(installRE.FindAllString(docs, -1)) == 0 {
+			t.Error("neither the unit nor deploy/README.md says how to create /etc/schedule-manager")
+		}
+		for _, m := range installRE.FindAllStringSubmatch(docs, -1) {
+			if perm, err := strconv.ParseUint(m[1], 8, 32); err != nil || perm&0o005 != 0o005 {
+				t.Errorf("%q: the service could not read its settings file there", m[0])
+			}
+		}
 	}
 	analyze := testenv.Tool(t, "systemd-analyze", "apt-get install systemd")
 	// verify wants ExecStart to exist: point it at this test binary.

@@ -3,9 +3,12 @@ package deploy_test
 import (
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/schedule-manager/schedule-manager/internal/testenv"
 )
@@ -63,6 +66,33 @@ func TestKustomization(t *testing.T) {
 			t.Errorf("kustomization.yaml: images entry %q matches no container image (have %v)", name, sortedKeys(images))
 		}
 	}
+	// A pinned image: a moving tag with imagePullPolicy IfNotPresent runs
+	// whichever build each node cached. The pin is the tag deploy/README.md
+	// builds and pushes, so following the README deploys what it built.
+	ref := pinnedImage(t)
+	readme := readFile(t, "deploy/README.md")
+	if !strings.Contains(readme, "-t "+ref+" --push") {
+		t.Errorf("deploy/README.md does not build and push %s, the image kustomization.yaml pins", ref)
+	}
+}
+
+// pinnedImage returns the image reference kustomization.yaml sets
+// (newName:newTag, or newName@digest), failing for a missing or moving tag.
+func pinnedImage(t *testing.T) string {
+	t.Helper()
+	kust := yamlDoc(t, "deploy/k8s/kustomization.yaml")
+	imgs := asList(kust["images"])
+	if len(imgs) != 1 {
+		t.Fatalf("kustomization.yaml: want one images entry, got %d", len(imgs))
+	}
+	name, tag, digest := asString(dig(imgs[0], "newName")), asString(dig(imgs[0], "newTag")), asString(dig(imgs[0], "digest"))
+	switch {
+	case strings.HasPrefix(digest, "sha256:"):
+		return name + "@" + digest
+	case tag == "" || tag == "latest" || !regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+`).MatchString(tag):
+		t.Fatalf("kustomization.yaml: newTag %q is not a version: pin a release tag (v1.2.3) or a digest", tag)
+	}
+	return name + ":" + tag
 }
 
 // kustomizeCmd renders a kustomization: with the standalone kustomize
@@ -104,8 +134,8 @@ func TestKustomizeBuild(t *testing.T) {
 			t.Errorf("rendered %d %s objects, want 1", kinds[k], k)
 		}
 	}
-	if !strings.Contains(string(out), "image: registry.example.com/schedule-manager:latest") {
-		t.Error("the images transformer did not set the Deployment's image")
+	if ref := pinnedImage(t); !strings.Contains(string(out), "image: "+ref+"\n") {
+		t.Errorf("the images transformer did not set the Deployment's image to %s", ref)
 	}
 }
 
@@ -180,6 +210,24 @@ func TestKubernetesObjects(t *testing.T) {
 		probe("readinessProbe", "/readyz")
 		if dig(c, "ports", 0, "containerPort") != 8080 || asString(dig(c, "ports", 0, "name")) != "http" {
 			t.Errorf("container port: %v, want http 8080", c["ports"])
+		}
+		// Prometheus scrapes the metrics listener: the annotation, the
+		// container port named metrics and metrics-addr in the settings
+		// agree (the Service test below keeps that port out of the Service).
+		metricsPort := ""
+		for _, p := range asList(c["ports"]) {
+			if asString(dig(p, "name")) == "metrics" {
+				metricsPort = asString(dig(p, "containerPort"))
+			}
+		}
+		settings := asMap(nil)
+		if err := yaml.Unmarshal([]byte(asString(dig(byKind["ConfigMap"][0], "data", "settings.yaml"))), &settings); err != nil {
+			t.Fatal(err)
+		}
+		_, addrPort, _ := strings.Cut(asString(settings["metrics-addr"]), ":")
+		annotations := asMap(dig(spec, "template", "metadata", "annotations"))
+		if metricsPort == "" || addrPort != metricsPort || asString(annotations["prometheus.io/port"]) != metricsPort {
+			t.Errorf("metrics: container port %q, settings metrics-addr port %q, annotation prometheus.io/port %q: want one port", metricsPort, addrPort, annotations["prometheus.io/port"])
 		}
 		sc := asMap(c["securityContext"])
 		for k, want := range map[string]any{"runAsNonRoot": true, "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false} {

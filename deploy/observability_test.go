@@ -111,6 +111,7 @@ func TestGrafanaDashboard(t *testing.T) {
 	if !vars["datasource"] {
 		t.Error("no datasource template variable")
 	}
+	checkDashboardInputs(t, d)
 	for _, want := range []string{"Schedule status", "Open / closed over time", "Transitions", "check-schedule requests",
 		"check-schedule latency", "Event publish lag", "Webhook deliveries", "Webhook dead letters", "Replica version lag"} {
 		if !titles[want] {
@@ -129,6 +130,65 @@ func TestGrafanaDashboard(t *testing.T) {
 		if !strings.Contains(all, q) {
 			t.Errorf("no check-schedule latency query %s...", q)
 		}
+	}
+}
+
+// checkDashboardInputs checks what makes Grafana's import ask for a data
+// source (Dashboards → New → Import): __inputs declares a Prometheus data
+// source input, the data source variable's current value is that input
+// (import replaces "${DS_...}" with the chosen data source; provisioning
+// leaves it, and the variable then falls back to the default data source),
+// every "${DS_...}" used is declared and every declared input used, and
+// __requires names each panel type.
+func checkDashboardInputs(t *testing.T, d map[string]any) {
+	t.Helper()
+	inputs := map[string]bool{}
+	for _, in := range asList(d["__inputs"]) {
+		name := asString(dig(in, "name"))
+		if asString(dig(in, "type")) != "datasource" || asString(dig(in, "pluginId")) != "prometheus" || !strings.HasPrefix(name, "DS_") {
+			t.Errorf("__inputs entry %v: want a prometheus datasource input named DS_...", in)
+		}
+		inputs[name] = true
+	}
+	if len(inputs) != 1 {
+		t.Fatalf("__inputs declares %d data source inputs, want one (import would not ask for the data source)", len(inputs))
+	}
+	raw := readFile(t, "deploy/grafana/dashboards/schedule-manager.json")
+	used := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\$\{(DS_[A-Z0-9_]+)\}`).FindAllStringSubmatch(raw, -1) {
+		used[m[1]] = true
+		if !inputs[m[1]] {
+			t.Errorf("${%s} is used but not declared in __inputs", m[1])
+		}
+	}
+	for name := range inputs {
+		if !used[name] {
+			t.Errorf("__inputs declares %s, which nothing uses: the choice made on import would be lost", name)
+		}
+	}
+	for _, v := range asList(dig(d, "templating", "list")) {
+		if asString(dig(v, "type")) == "datasource" {
+			if cur := asString(dig(v, "current", "value")); !strings.HasPrefix(cur, "${DS_") {
+				t.Errorf("data source variable %v: current value %q, want the ${DS_...} input", dig(v, "name"), cur)
+			}
+		}
+	}
+	required := map[string]bool{}
+	for _, r := range asList(d["__requires"]) {
+		required[asString(dig(r, "type"))+"/"+asString(dig(r, "id"))] = true
+	}
+	var walk func(panels []any)
+	walk = func(panels []any) {
+		for _, p := range panels {
+			if typ := asString(dig(p, "type")); typ != "row" && !required["panel/"+typ] {
+				t.Errorf("__requires does not name panel type %s", typ)
+			}
+			walk(asList(dig(p, "panels")))
+		}
+	}
+	walk(asList(d["panels"]))
+	if !required["datasource/prometheus"] || !required["grafana/grafana"] {
+		t.Errorf("__requires %v lacks grafana or the prometheus data source", sortedKeys(required))
 	}
 }
 
@@ -341,9 +401,12 @@ func TestMetricNamesAreExported(t *testing.T) {
 	}
 
 	const token = apptest.AdminToken
+	// Scraped as compose and Kubernetes scrape it: anonymously, on the
+	// metrics listener (metrics-addr).
 	a := apptest.Start(t, func(o *app.Options) {
 		o.NATSListen = "off"
 		o.Tokens = nil
+		o.MetricsAddr = "127.0.0.1:0"
 	})
 	base := "http://" + a.HTTPAddr()
 
@@ -373,7 +436,7 @@ func TestMetricNamesAreExported(t *testing.T) {
 	var missing []string
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		exp = scrape(t, base+"/metrics")
+		exp = scrape(t, "http://"+a.MetricsAddr()+"/metrics")
 		missing = missing[:0]
 		for _, m := range sortedKeys(used) {
 			if exp.problem(m) != "" {

@@ -205,11 +205,16 @@ var metricLine = regexp.MustCompile(`(?m)^schedmgr_(events_published_total\{outc
 // publishMetrics returns a replica's event outcomes and queue length.
 func publishMetrics(base string) (map[string]float64, bool) {
 	client := http.Client{Timeout: 2 * time.Second}
-	resp, err := client.Get(base + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken) // /metrics needs a token
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, false
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, false
+	}
 	body, _ := io.ReadAll(resp.Body)
 	out := map[string]float64{}
 	for _, m := range metricLine.FindAllStringSubmatch(string(body), -1) {

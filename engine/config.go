@@ -40,6 +40,20 @@ func Load(data []byte) (*Config, error) {
 	return compile(doc) // doc is ours alone: no copy needed
 }
 
+// LoadStored is Load for a version a store already holds: it does not
+// refuse strings that are not valid UTF-8 or hold unpaired surrogate
+// escapes (they read as U+FFFD, as they did when an earlier release
+// accepted them), so such a version keeps being served after an upgrade
+// instead of stopping the service. Every write goes through Load, which
+// refuses them with their path.
+func LoadStored(data []byte) (*Config, error) {
+	doc, err := parseDocument(data)
+	if err != nil {
+		return nil, err
+	}
+	return compile(doc)
+}
+
 // Compile validates doc and prepares it for evaluation. The config keeps a
 // copy of doc: changing doc afterwards does not change the config.
 func Compile(doc Document) (*Config, error) {

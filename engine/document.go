@@ -53,8 +53,23 @@ func (d Document) clone() Document {
 }
 
 // ParseDocument decodes a config document. Syntax and type errors name the
-// line and column (or the field) so an admin can find them.
+// line and column (or the field) so an admin can find them. A string that
+// is not valid UTF-8 or holds an unpaired surrogate escape, anywhere in the
+// document, is a *ValidationError naming its path (see checkText):
+// encoding/json would silently change it to U+FFFD.
 func ParseDocument(data []byte) (Document, error) {
+	doc, err := parseDocument(data)
+	if err != nil {
+		return Document{}, err
+	}
+	if errs := checkText(data); len(errs) > 0 {
+		return Document{}, &ValidationError{Errors: errs}
+	}
+	return doc, nil
+}
+
+// parseDocument is ParseDocument without the text encoding check.
+func parseDocument(data []byte) (Document, error) {
 	var doc Document
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {

@@ -52,6 +52,11 @@ type settings struct {
 	LogLevel        string        `koanf:"log-level"`
 	LogFormat       string        `koanf:"log-format"`
 
+	MetricsAddr    string `koanf:"metrics-addr"`
+	MetricsPublic  bool   `koanf:"metrics-public"`
+	SSEMaxClients  int    `koanf:"sse-max-clients"`
+	SSEMaxPerToken int    `koanf:"sse-max-per-token"`
+
 	EventsDisabled  bool          `koanf:"events-disabled"`
 	EventSource     string        `koanf:"event-source"`
 	EventRetention  time.Duration `koanf:"event-retention"`
@@ -153,6 +158,10 @@ func addServeFlags(fs *pflag.FlagSet) {
 	fs.Duration("shutdown-timeout", 10*time.Second, "how long shutdown waits for in-flight requests")
 	fs.String("log-level", "info", "debug, info, warn or error")
 	fs.String("log-format", "text", "text or json")
+	fs.String("metrics-addr", "", "serve GET /metrics without a token on this address of its own (e.g. 127.0.0.1:9464) instead of on http-addr")
+	fs.Bool("metrics-public", false, "serve /metrics on http-addr without a token (by default it needs one of any role)")
+	fs.Int("sse-max-clients", api.DefaultSSEMaxClients, "most event streams (GET /api/v1/events) open at once")
+	fs.Int("sse-max-per-token", api.DefaultSSEMaxPerToken, "most event streams open at once with one token")
 	fs.Bool("events-disabled", false, "do not publish transition events (nor serve /api/v1/events)")
 	fs.String("event-source", "schedule-manager", "CloudEvents source attribute")
 	fs.Duration("event-retention", 7*24*time.Hour, "how long the events stream keeps events")
@@ -321,9 +330,11 @@ func (s settings) options() (app.Options, error) {
 		AdminToken: s.AdminToken, FailClosed: s.FailClosed, CORSOrigins: s.CORSOrigins,
 		MaxBodyBytes: s.MaxBodyBytes, ReconcileSpec: s.ReconcileSpec, Horizon: s.Horizon,
 		ReplicaID: s.ReplicaID, StoreReplicas: s.StoreReplicas, ShutdownTimeout: s.ShutdownTimeout,
+		MetricsAddr: s.MetricsAddr, MetricsPublic: s.MetricsPublic,
 	}
 	o.Events = app.EventOptions{Disabled: s.EventsDisabled, Source: s.EventSource, MaxAge: s.EventRetention,
-		Duplicates: s.EventDuplicates, SnapshotSpec: s.SnapshotSpec}
+		Duplicates: s.EventDuplicates, SnapshotSpec: s.SnapshotSpec,
+		SSEMaxClients: s.SSEMaxClients, SSEMaxPerToken: s.SSEMaxPerToken}
 	o.Webhooks = app.WebhookOptions{Disabled: s.WebhooksDisabled, MaxDeliver: s.WebhookMaxDeliver,
 		AttemptTimeout: s.WebhookAttemptTimeout, BackoffBase: s.WebhookBackoffBase, BackoffMax: s.WebhookBackoffMax}
 	for i, w := range s.Webhooks {
