@@ -229,14 +229,17 @@ func checkOnceInOrder(t *testing.T, got []delivery, want []string) {
 	}
 }
 
-// fastOptions are Options with tiny timings for tests.
+// fastOptions are Options with tiny timings for tests, and loopback
+// receivers allowed.
 func fastOptions(t *testing.T, eps ...Endpoint) Options {
 	return Options{
 		Endpoints:      eps,
-		MaxDeliver:     1000,
 		AttemptTimeout: 2 * time.Second,
 		BackoffBase:    20 * time.Millisecond,
 		BackoffMax:     200 * time.Millisecond,
+		ProbeMax:       200 * time.Millisecond,
+		AckWait:        3 * time.Second,
+		AllowPrivate:   true,
 		Registerer:     prometheus.NewRegistry(),
 		Logger:         testLogger(t),
 	}
