@@ -40,6 +40,10 @@ type WebhookOptions struct {
 	// AllowPrivate lets endpoints target loopback, link-local, private
 	// and cloud-metadata addresses (local development, tests).
 	AllowPrivate bool
+	// AckWait is how long events handed to a replica stay assigned to it
+	// without news: another replica takes over a dead replica's endpoints
+	// about AckWait plus a few seconds later (default 30 s).
+	AckWait time.Duration
 	// DeadLetterMaxAge is how long dead letters are kept (default 30 days).
 	DeadLetterMaxAge time.Duration
 	// Replicas is the JetStream replica count of the endpoint bucket and
@@ -59,6 +63,7 @@ func (w WebhookOptions) options() webhook.Options {
 		BackoffMax:       w.BackoffMax,
 		RetryFor:         w.RetryFor,
 		AllowPrivate:     w.AllowPrivate,
+		AckWait:          w.AckWait,
 		DeadLetterMaxAge: w.DeadLetterMaxAge,
 		Replicas:         w.Replicas,
 	}
@@ -71,7 +76,7 @@ func (w WebhookOptions) validate() error {
 		return nil
 	}
 	if w.Concurrency < 0 || w.MaxDeliver < 0 || w.AttemptTimeout < 0 || w.BackoffBase < 0 || w.BackoffMax < 0 ||
-		w.RetryFor < 0 || w.DeadLetterMaxAge < 0 {
+		w.RetryFor < 0 || w.AckWait < 0 || w.DeadLetterMaxAge < 0 {
 		return fmt.Errorf("webhooks: concurrency, max-deliver and durations must not be negative")
 	}
 	return w.options().Validate()

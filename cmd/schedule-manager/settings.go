@@ -58,6 +58,7 @@ type settings struct {
 	WebhookBackoffMax     time.Duration   `koanf:"webhook-backoff-max"`
 	WebhookRetryFor       time.Duration   `koanf:"webhook-retry-for"`
 	WebhookAllowPrivate   bool            `koanf:"webhook-allow-private"`
+	WebhookAckWait        time.Duration   `koanf:"webhook-ack-wait"`
 	Webhooks              []webhookConfig `koanf:"webhooks"`
 }
 
@@ -158,6 +159,7 @@ func addServeFlags(fs *pflag.FlagSet) {
 	fs.Duration("webhook-backoff-max", webhook.DefaultBackoffMax, "longest delay between attempts")
 	fs.Duration("webhook-retry-for", webhook.DefaultRetryFor, "how long a failing event is retried before it is dead-lettered")
 	fs.Bool("webhook-allow-private", false, "let webhooks target loopback, private, link-local and metadata addresses (local development, tests)")
+	fs.Duration("webhook-ack-wait", webhook.DefaultAckWait, "how long a replica's webhook events stay assigned to it without news (another replica takes over a dead one about this much later)")
 }
 
 // loadSettings merges file, environment and flags. environ is os.Environ in
@@ -320,7 +322,7 @@ func (s settings) options() (app.Options, error) {
 		Duplicates: s.EventDuplicates, SnapshotSpec: s.SnapshotSpec}
 	o.Webhooks = app.WebhookOptions{Disabled: s.WebhooksDisabled, Concurrency: s.WebhookConcurrency, MaxDeliver: s.WebhookMaxDeliver,
 		AttemptTimeout: s.WebhookAttemptTimeout, BackoffBase: s.WebhookBackoffBase, BackoffMax: s.WebhookBackoffMax,
-		RetryFor: s.WebhookRetryFor, AllowPrivate: s.WebhookAllowPrivate}
+		RetryFor: s.WebhookRetryFor, AllowPrivate: s.WebhookAllowPrivate, AckWait: s.WebhookAckWait}
 	for i, w := range s.Webhooks {
 		secret := w.Secret
 		if name, ok := strings.CutPrefix(secret, "env:"); ok {
