@@ -97,7 +97,7 @@ func TestSend(t *testing.T) {
 			retryable: true, status: 500, errHas: "HTTP 500 Internal Server Error", detailHas: "db down"},
 		{name: "429", handler: func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(429) }, retryable: true, status: 429},
 		{name: "404", handler: func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(404) }, status: 404, errHas: "HTTP 404 Not Found"},
-		{name: "410", handler: func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "endpoint retired", 410) }, status: 410, gone: true,
+		{name: "410", handler: func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "endpoint retired", http.StatusGone) }, status: 410, gone: true,
 			errHas: "HTTP 410 Gone: the receiver asks to stop deliveries", detailHas: "endpoint retired"},
 		{name: "redirect not followed", handler: func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/elsewhere" {

@@ -200,14 +200,16 @@ func (s *session) fetch() {
 				s.incoming <- fetched{msg: m}
 				k++
 			}
-			// Some but fewer than asked: when the pull ended, the server
-			// had nothing more to send, so nothing is due again.
-			if k > 0 && k < n {
+			err = batch.Error()
+			if k < n && (err == nil || isTimeout(err)) {
+				// Fewer than asked: when the pull ended the server had
+				// nothing more to send, so no event is due again. (On a
+				// standby, which holds nothing, this means nothing; a
+				// pin taken later starts a new warm-up.)
 				s.incoming <- fetched{caughtUp: true}
 			}
-			err = batch.Error()
 		}
-		if err == nil || errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+		if err == nil || isTimeout(err) {
 			continue
 		}
 		s.incoming <- fetched{err: err}
@@ -219,6 +221,10 @@ func (s *session) fetch() {
 			}
 		}
 	}
+}
+
+func isTimeout(err error) bool {
+	return errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // add queues a received message in its schedule's lane.
