@@ -45,8 +45,8 @@
 // schedule holds only the few events it has in a day.)
 //
 // The worker holds its events unacknowledged, in memory. Every AckWait/3
-// it marks them all in progress, in stream order, so the server never
-// gives them to anyone else while it lives.
+// it marks them all in progress, so the server never gives them to anyone
+// else while it lives.
 //
 // # Attempts, retries, dead letters
 //
@@ -85,22 +85,25 @@
 //
 // A replica that stops (Stop, SIGTERM) lets its attempts finish (until
 // the stop deadline, then cuts them short), hands every event it holds
-// back in stream order and gives up the pin; another replica takes over
-// at once and receives the handed-back events first, so order per
-// schedule is kept. An event whose attempt was cut short may reach the
-// receiver twice.
+// back and gives up the pin; another replica takes over at once. An event
+// whose attempt was cut short may reach the receiver twice.
 //
 // A replica that dies holds its events until AckWait after its last
-// heartbeat, and the pin until pinnedTTL (AckWait plus a few seconds) after
-// its last pull; so the pin moves only once every event it held is due
-// again, and the server sends due events before newer ones, in stream
-// order (all were last marked in progress together). The next replica
-// takes over within about AckWait (30 s) plus a few seconds, and order
-// per schedule is kept. An attempt in flight at the crash may have
-// reached the receiver: that event is delivered again (at least once;
-// receivers de-duplicate on webhook-id). Retry schedules live in memory:
-// an event that was being retried starts its schedule (and its RetryFor)
-// again on the next replica.
+// heartbeat, and the pin until pinnedTTL (AckWait plus a few seconds)
+// after its last pull, so the pin moves only once every event it held is
+// due again. The next replica takes over about AckWait (30 s) plus a few
+// seconds after the crash.
+//
+// Either way the server sends the events due again to the new holder
+// before any newer event, but not in stream order. So a worker that takes
+// the pin first warms up: it queues what it receives in its lanes (each
+// in stream order) and attempts nothing until the redeliveries are over
+// (a first-time delivery arrives, or a pull comes back short). Order per
+// schedule is thus kept across stops and crashes. An attempt in flight at
+// a crash may have reached the receiver: that event is delivered again
+// (at least once; receivers de-duplicate on webhook-id). Retry schedules
+// live in memory: an event that was being retried starts its schedule
+// (and its RetryFor) again on the next replica.
 //
 // One case can reorder: when the pin moves while its holder still runs (a
 // consumer leader change in a NATS cluster, or the holder cut off from

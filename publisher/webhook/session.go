@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"maps"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -14,10 +13,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
-
-// circuitThreshold is how many attempts in a row, for at least two
-// schedules, must fail for the endpoint to count as failing as a whole.
-const circuitThreshold = 5
 
 // malformedLane queues the messages that are not CloudEvents, which are
 // dead-lettered in stream order.
@@ -498,61 +493,6 @@ func (s *session) advance(l *lane, now time.Time) {
 	s.makeReady(l)
 }
 
-// failed counts a retryable failure for the circuit.
-func (s *session) failed(schedule string, res result, probe bool, now time.Time) {
-	s.consecutive++
-	s.failedIn[schedule] = true
-	switch {
-	case s.open && probe:
-		s.probeDelay = min(2*s.probeDelay, s.o.ProbeMax)
-		s.probeAt = now.Add(s.probeDelay)
-	case !s.open && s.consecutive >= circuitThreshold && len(s.failedIn) >= 2:
-		s.open = true
-		s.probeDelay = min(time.Second, s.o.ProbeMax)
-		s.probeAt = now.Add(s.probeDelay)
-		s.log.Warn("webhook: the endpoint fails for several schedules; probing it until it answers",
-			"status", res.Status, "err", res.Err)
-		f := &Failing{Since: now.UTC(), LastStatus: res.Status}
-		if res.Err != nil {
-			f.LastError = shortReason(res.Err.Error())
-		}
-		s.w.reportFailing(f)
-	}
-}
-
-// answered notes that the receiver answered (2xx or a rejection). If the
-// circuit was open, every waiting head is retried now: the backlog flows
-// as soon as the receiver is back, not after each event's retry pause.
-func (s *session) answered(now time.Time) {
-	s.consecutive = 0
-	clear(s.failedIn)
-	if !s.open {
-		if s.d.stateOf(s.w.ep).Failing != nil {
-			s.w.reportFailing(nil) // marked by an earlier session or replica
-		}
-		return
-	}
-	s.open, s.probing = false, false
-	n := 0
-	for s.waiting.Len() > 0 {
-		if it := heap.Pop(&s.waiting).(*item); isHead(it) {
-			s.makeReady(it.lane)
-			n++
-		}
-	}
-	s.log.Info("webhook: the endpoint answers again; retrying its waiting events now", "waiting", n)
-	s.w.reportFailing(nil)
-}
-
-// heartbeat marks every held event in progress, in stream order and at
-// the same moment: should this replica die, the server hands them to the
-// next replica in stream order, before any newer event.
-func (s *session) heartbeat() {
-	for _, seq := range slices.Sorted(maps.Keys(s.bySeq)) {
-		_ = s.bySeq[seq].msg.InProgress()
-	}
-}
-
 // arm sets timer to the next retry or probe.
 func (s *session) arm(timer *time.Timer, now time.Time) {
 	next := now.Add(time.Hour)
@@ -570,133 +510,3 @@ func (s *session) arm(timer *time.Timer, now time.Time) {
 	}
 	timer.Reset(max(next.Sub(now), time.Millisecond))
 }
-
-// wait settles attempts until none is in flight, adding messages that
-// arrive meanwhile; abort (when not nil) cancels the attempts.
-func (s *session) wait(hb *time.Ticker, abort <-chan struct{}) {
-	for s.inflight > 0 {
-		select {
-		case o := <-s.results:
-			s.settle(o, time.Now())
-		case f := <-s.incoming:
-			if f.msg != nil {
-				s.add(f.msg)
-			}
-		case <-hb.C:
-			s.heartbeat()
-		case <-abort:
-			s.cancelAttempt()
-			abort = nil
-		}
-	}
-}
-
-// pinLost hands everything back when another replica took the pin (a
-// consumer leader change in a NATS cluster, or this replica was cut off
-// from NATS for longer than the pin lasts).
-func (s *session) pinLost(hb *time.Ticker) {
-	if len(s.bySeq) == 0 {
-		return
-	}
-	s.log.Warn("webhook: another replica now delivers to the endpoint; handing back the events held here", "held", len(s.bySeq))
-	s.cancelAttempt()
-	s.wait(hb, nil)
-	s.release()
-	s.attemptCtx, s.cancelAttempt = context.WithCancel(s.w.ctx)
-	s.open, s.probing, s.consecutive, s.paused = false, false, 0, false
-	clear(s.failedIn)
-}
-
-// shutdown lets the attempts in flight finish (until the worker is
-// aborted), then hands every held event back and gives up the pin.
-func (s *session) shutdown(hb *time.Ticker) {
-	s.paused = true
-	s.draining.Store(true)
-	s.wait(hb, s.w.ctx.Done())
-	close(s.fetchStop)
-	for {
-		select {
-		case f := <-s.incoming:
-			if f.msg != nil {
-				s.add(f.msg)
-			}
-			continue
-		case <-s.fetchDone:
-		}
-		break
-	}
-	s.release()
-	s.unpin()
-}
-
-// release naks every held event, in stream order, so whichever replica
-// delivers next receives them before any newer event. The last nak waits
-// for the server's reply: the server handles acks in order, so then all
-// are handled.
-func (s *session) release() {
-	seqs := slices.Sorted(maps.Keys(s.bySeq))
-	s.log.Debug("webhook: handing back", "seqs", seqs)
-	for i, seq := range seqs {
-		it := s.bySeq[seq]
-		if i < len(seqs)-1 {
-			_ = it.msg.Nak()
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		if _, err := s.d.js.Conn().RequestWithContext(ctx, it.msg.Reply(), []byte("-NAK")); err != nil {
-			s.log.Debug("webhook: hand back not confirmed", "err", err)
-		}
-		cancel()
-	}
-	s.held.Add(-int64(len(seqs)))
-	clear(s.bySeq)
-	clear(s.lanes)
-	s.ready = nil
-	s.waiting = nil
-	s.inflight = 0
-}
-
-// unpin gives the pin up at once if this replica holds it, so another
-// replica takes over without waiting for the pin to expire.
-func (s *session) unpin() {
-	if s.pinID == "" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	info, err := s.cons.Info(ctx)
-	if err != nil {
-		return
-	}
-	for _, g := range info.PriorityGroups {
-		if g.Group == priorityGroup && g.PinnedClientID == s.pinID {
-			if err := s.d.delivery.UnpinConsumer(ctx, ConsumerName(s.w.ep.ID), priorityGroup); err != nil {
-				s.log.Debug("webhook: unpin", "err", err)
-			}
-		}
-	}
-}
-
-// waitQueue is a min-heap of items by dueAt.
-type waitQueue []*item
-
-func (q waitQueue) Len() int           { return len(q) }
-func (q waitQueue) Less(i, j int) bool { return q[i].dueAt.Before(q[j].dueAt) }
-func (q waitQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].heapIdx, q[j].heapIdx = i, j
-}
-func (q *waitQueue) Push(x any) {
-	it := x.(*item)
-	it.heapIdx = len(*q)
-	*q = append(*q, it)
-}
-func (q *waitQueue) Pop() any {
-	old := *q
-	it := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	it.heapIdx = -1
-	return it
-}
-func (q waitQueue) peek() *item { return q[0] }
