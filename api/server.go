@@ -228,6 +228,8 @@ func (s *Server) routes(metricsHandler, ui http.Handler) {
 	m.Handle("POST /api/v1/webhooks", s.admin(true, s.createWebhook))
 	m.Handle("GET /api/v1/webhooks/{id}", s.admin(false, s.getWebhook))
 	m.Handle("DELETE /api/v1/webhooks/{id}", s.admin(true, s.deleteWebhook))
+	m.Handle("POST /api/v1/webhooks/{id}/enable", s.admin(true, s.enableWebhook))
+	m.Handle("POST /api/v1/webhooks/{id}/disable", s.admin(true, s.disableWebhook))
 	m.Handle("GET /api/v1/webhooks/{id}/deadletters", s.admin(false, s.listDeadLetters))
 	m.Handle("POST /api/v1/webhooks/{id}/deadletters/redeliver", s.admin(true, s.redeliverAll))
 	m.Handle("POST /api/v1/webhooks/{id}/deadletters/{seq}/redeliver", s.admin(true, s.redeliverOne))

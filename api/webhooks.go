@@ -23,6 +23,9 @@ type Webhooks interface {
 	CreateEndpoint(ctx context.Context, e webhook.Endpoint) (webhook.Status, error)
 	// DeleteEndpoint fails with webhook.ErrNotFound or webhook.ErrConfigured.
 	DeleteEndpoint(ctx context.Context, id, by string) error
+	// EnableEndpoint, DisableEndpoint fail with webhook.ErrNotFound.
+	EnableEndpoint(ctx context.Context, id, by string) (webhook.Status, error)
+	DisableEndpoint(ctx context.Context, id, by string) (webhook.Status, error)
 	DeadLetters(ctx context.Context, endpoint string, after uint64, limit int) ([]webhook.DeadLetter, bool, error)
 	// Redeliver, DiscardDeadLetter fail with webhook.ErrNoDeadLetter for
 	// an unknown sequence.
@@ -43,27 +46,54 @@ const (
 	redeliverAllLimit = 20 * time.Second
 )
 
+// Delivery states of an endpoint (webhookView.State).
+const (
+	webhookActive   = "active"   // delivering
+	webhookFailing  = "failing"  // its attempts fail for several schedules: probed until it answers
+	webhookDisabled = "disabled" // 410 Gone or an admin: nothing is sent until enabled
+)
+
+// disabledView says why and since when an endpoint is disabled.
+type disabledView struct {
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"` // gone (410) or admin
+	Status int       `json:"status,omitempty"`
+	By     string    `json:"by,omitempty"`
+}
+
 // webhookView is an endpoint as the API shows it: never the secret, and
 // the URL without its query string, which often carries a receiver's token.
 type webhookView struct {
-	ID          string    `json:"id"`
-	URL         string    `json:"url"`
-	SecretHint  string    `json:"secretHint"`
-	Schedules   []string  `json:"schedules"`
-	Types       []string  `json:"types"`
-	Source      string    `json:"source"`
-	CreatedAt   time.Time `json:"createdAt,omitzero"`
-	CreatedBy   string    `json:"createdBy,omitempty"`
-	Consumer    string    `json:"consumer"`
-	Backlog     *uint64   `json:"backlog,omitempty"`
-	DeadLetters *uint64   `json:"deadLetters,omitempty"`
+	ID          string           `json:"id"`
+	URL         string           `json:"url"`
+	SecretHint  string           `json:"secretHint"`
+	Schedules   []string         `json:"schedules"`
+	Types       []string         `json:"types"`
+	Source      string           `json:"source"`
+	CreatedAt   time.Time        `json:"createdAt,omitzero"`
+	CreatedBy   string           `json:"createdBy,omitempty"`
+	State       string           `json:"state"`
+	Disabled    *disabledView    `json:"disabled,omitempty"`
+	Failing     *webhook.Failing `json:"failing,omitempty"`
+	Consumer    string           `json:"consumer"`
+	Backlog     *uint64          `json:"backlog,omitempty"`
+	DeadLetters *uint64          `json:"deadLetters,omitempty"`
 }
 
 func viewWebhook(st webhook.Status) webhookView {
 	e := st.Endpoint
 	v := webhookView{ID: e.ID, URL: webhook.RedactURL(e.URL), SecretHint: e.SecretHint(), Schedules: e.Schedules, Types: e.Types,
-		Source: e.Source, CreatedAt: e.CreatedAt, CreatedBy: e.CreatedBy, Consumer: st.Consumer,
-		Backlog: st.Backlog, DeadLetters: st.DeadLetters}
+		Source: e.Source, CreatedAt: e.CreatedAt, CreatedBy: e.CreatedBy, State: webhookActive,
+		Failing: st.State.Failing, Consumer: st.Consumer, Backlog: st.Backlog, DeadLetters: st.DeadLetters}
+	if d := st.State.Disabled; d != nil {
+		v.Disabled = &disabledView{At: d.At, Reason: d.Reason, Status: d.Status, By: d.By}
+	}
+	switch {
+	case v.Disabled != nil:
+		v.State = webhookDisabled
+	case v.Failing != nil:
+		v.State = webhookFailing
+	}
 	if v.Schedules == nil {
 		v.Schedules = []string{}
 	}
@@ -191,6 +221,36 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, p princip
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"deleted": id})
+}
+
+// enableWebhook resumes deliveries to a disabled endpoint (after a 410
+// Gone, once the receiver is fixed); its waiting events follow in order.
+func (s *Server) enableWebhook(w http.ResponseWriter, r *http.Request, p principal) {
+	s.setWebhookEnabled(w, r, p, true)
+}
+
+// disableWebhook stops deliveries to an endpoint until it is enabled; its
+// events wait.
+func (s *Server) disableWebhook(w http.ResponseWriter, r *http.Request, p principal) {
+	s.setWebhookEnabled(w, r, p, false)
+}
+
+func (s *Server) setWebhookEnabled(w http.ResponseWriter, r *http.Request, p principal, enable bool) {
+	if !s.webhooksEnabled(w) {
+		return
+	}
+	ctx, cancel := s.ctx(r)
+	defer cancel()
+	change := s.webhooks.DisableEndpoint
+	if enable {
+		change = s.webhooks.EnableEndpoint
+	}
+	st, err := change(ctx, r.PathValue("id"), p.name)
+	if err != nil {
+		s.webhookFailed(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewWebhook(st))
 }
 
 // listDeadLetters serves one endpoint's dead letters, or everyone's on

@@ -2,8 +2,13 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -22,9 +27,21 @@ import (
 // hookSecret is a fixed valid webhook secret.
 const hookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
+// noDNS resolves no name: no test sends a DNS query.
+func noDNS(_ context.Context, host string) ([]netip.Addr, error) {
+	return nil, fmt.Errorf("no such host %s (tests resolve nothing)", host)
+}
+
 // webhookEnv is an API env whose webhook routes are served by a real
-// Dispatcher on srv (one replica of the service).
+// Dispatcher on srv (one replica of the service), which allows loopback
+// targets.
 func webhookEnv(t *testing.T, srv *server.Server, endpoints ...webhook.Endpoint) *env {
+	t.Helper()
+	return webhookEnvWith(t, srv, webhook.Options{Endpoints: endpoints, AllowPrivate: true})
+}
+
+// webhookEnvWith is webhookEnv with the given dispatcher options.
+func webhookEnvWith(t *testing.T, srv *server.Server, o webhook.Options) *env {
 	t.Helper()
 	_, js := natstest.Connect(t, srv.ClientURL())
 	if _, err := js.CreateOrUpdateStream(t.Context(), jetstream.StreamConfig{
@@ -34,8 +51,11 @@ func webhookEnv(t *testing.T, srv *server.Server, endpoints ...webhook.Endpoint)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	d, err := webhook.Start(ctx, js, webhook.Options{Endpoints: endpoints, Registerer: prometheus.NewRegistry(),
-		Logger: slog.New(slog.DiscardHandler)})
+	o.Registerer, o.Logger = prometheus.NewRegistry(), slog.New(slog.DiscardHandler)
+	if o.LookupIP == nil {
+		o.LookupIP = noDNS
+	}
+	d, err := webhook.Start(ctx, js, o)
 	if err != nil {
 		t.Fatalf("webhook.Start: %v", err)
 	}
@@ -173,5 +193,117 @@ func TestWebhooksDisabled(t *testing.T) {
 		if r := e.get(p, viewerToken); r.code != http.StatusNotFound || !strings.Contains(r.str("error"), "disabled") {
 			t.Errorf("GET %s: %d %s", p, r.code, r.body)
 		}
+	}
+}
+
+// A URL on a loopback, link-local, private or metadata address is refused
+// unless the service allows private targets; nothing is stored.
+func TestWebhookPrivateTargetsRefused(t *testing.T) {
+	e := webhookEnvWith(t, natstest.Server(t), webhook.Options{})
+	for url, says := range map[string]string{
+		"http://169.254.169.254/latest/meta-data/": "url: 169.254.169.254 is a cloud instance-metadata address",
+		"http://127.0.0.1:8080/hook":               "url: 127.0.0.1 is a loopback address",
+		"http://[::1]/hook":                        "url: ::1 is a loopback address",
+		"https://10.1.2.3/hook":                    "url: 10.1.2.3 is a private address",
+		"http://localhost/hook":                    "url: host localhost is a loopback name",
+		"http://metadata.google.internal/":         "metadata name",
+	} {
+		r := e.post("/api/v1/webhooks", adminToken, map[string]any{"url": url})
+		if r.code != http.StatusBadRequest || !strings.Contains(r.str("error"), says) || !strings.Contains(r.str("error"), "webhook-allow-private") {
+			t.Errorf("POST %s: %d %s, want 400 saying %q", url, r.code, r.body, says)
+		}
+	}
+	if r := e.get("/api/v1/webhooks", viewerToken); len(r.json["webhooks"].([]any)) != 0 {
+		t.Errorf("a refused endpoint was stored: %s", r.body)
+	}
+}
+
+// publishEvent stores a transition event of schedule in the events stream.
+func publishEvent(t *testing.T, srv *server.Server, schedule string, at time.Time) string {
+	t.Helper()
+	_, js := natstest.Connect(t, srv.ClientURL())
+	ev := event.New("test", event.Data{Schedule: schedule, IsOpen: false, ClosedReason: "closed", At: at})
+	body, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(t.Context(), ev.NATSSubject(), body, jetstream.WithMsgID(ev.ID)); err != nil {
+		t.Fatal(err)
+	}
+	return ev.ID
+}
+
+// A viewer never reads what a receiver answered: dead letters and the
+// failing state keep the status and a short reason.
+func TestViewerNeverSeesReceiverAnswer(t *testing.T) {
+	const secret = "TARGET-ANSWER-d41d8cd98f00b204"
+	rejecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		http.Error(w, "upstream said: "+secret, http.StatusUnprocessableEntity)
+	}))
+	defer rejecting.Close()
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		http.Error(w, "stack trace: "+secret, http.StatusServiceUnavailable)
+	}))
+	defer failing.Close()
+	srv := natstest.Server(t)
+	e := webhookEnvWith(t, srv, webhook.Options{AllowPrivate: true, BackoffBase: 10 * time.Millisecond,
+		BackoffMax: 20 * time.Millisecond, ProbeMax: 50 * time.Millisecond, RetryFor: 200 * time.Millisecond})
+	for id, url := range map[string]string{"rejects": rejecting.URL, "fails": failing.URL} {
+		expect(t, "create "+id, e.post("/api/v1/webhooks", adminToken, map[string]any{"id": id, "url": url}), http.StatusCreated)
+	}
+	base := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	for i, s := range []string{"Support", "Sales", "Ops", "Billing", "Lab", "Desk"} {
+		publishEvent(t, srv, s, base.Add(time.Duration(i)*time.Minute))
+	}
+	var all result
+	poll.Until(t, "both endpoints' dead letters", func() bool {
+		all = e.get("/api/v1/deadletters", viewerToken)
+		return all.code == 200 && len(all.json["deadLetters"].([]any)) == 12
+	})
+	reasons := map[string]bool{}
+	for _, v := range all.json["deadLetters"].([]any) {
+		dl := v.(map[string]any)
+		reasons[dl["endpoint"].(string)+" "+dl["lastError"].(string)] = true
+	}
+	for _, want := range []string{"rejects HTTP 422 Unprocessable Entity", "fails HTTP 503 Service Unavailable"} {
+		if !reasons[want] {
+			t.Errorf("no dead letter says %q: %v", want, reasons)
+		}
+	}
+	var seen []string
+	for _, p := range []string{"/api/v1/deadletters", "/api/v1/webhooks/rejects/deadletters", "/api/v1/webhooks/fails/deadletters",
+		"/api/v1/webhooks", "/api/v1/webhooks/fails"} {
+		r := e.get(p, viewerToken)
+		if r.code != 200 || strings.Contains(string(r.body), secret) {
+			t.Errorf("GET %s as a viewer: %d, shows the receiver's answer? %s", p, r.code, r.body)
+		}
+		seen = append(seen, p)
+	}
+	t.Logf("checked %v", seen)
+}
+
+// An admin disables and enables an endpoint; a viewer cannot.
+func TestWebhookEnableDisable(t *testing.T) {
+	e := webhookEnv(t, natstest.Server(t), webhook.Endpoint{ID: "crm", URL: "http://127.0.0.1:1/x", Secret: hookSecret})
+	const path = "/api/v1/webhooks/crm"
+	if r := e.post(path+"/disable", viewerToken, nil); r.code != http.StatusForbidden {
+		t.Errorf("viewer disable: %d %s", r.code, r.body)
+	}
+	if r := e.post("/api/v1/webhooks/nope/enable", adminToken, nil); r.code != http.StatusNotFound {
+		t.Errorf("enable unknown: %d %s", r.code, r.body)
+	}
+	r := e.post(path+"/disable", adminToken, nil)
+	if r.code != 200 || r.str("state") != "disabled" || r.json["disabled"].(map[string]any)["reason"] != "admin" ||
+		r.json["disabled"].(map[string]any)["by"] != adminName || strings.Contains(string(r.body), "urlHash") {
+		t.Fatalf("disable: %d %s", r.code, r.body)
+	}
+	if g := e.get(path, viewerToken); g.str("state") != "disabled" {
+		t.Errorf("after disable: %s", g.body)
+	}
+	r = e.post(path+"/enable", adminToken, nil)
+	if r.code != 200 || r.str("state") != "active" || r.json["disabled"] != nil {
+		t.Errorf("enable: %d %s", r.code, r.body)
 	}
 }

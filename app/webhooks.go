@@ -13,22 +13,37 @@ import (
 
 // WebhookOptions configure webhook delivery. The zero value delivers to
 // the endpoints created through the admin API, with the defaults of
-// package webhook (20 attempts over about an hour, 10 s per attempt).
+// package webhook: up to 64 attempts in flight per endpoint, in order per
+// schedule, 15 s per attempt, retries for 24 hours, and loopback, private
+// and metadata addresses refused.
 type WebhookOptions struct {
 	// Disabled turns delivery and the webhook admin API off.
 	Disabled bool
 	// Endpoints are configured receivers (settings: webhooks.endpoints).
 	// The admin API lists them but cannot delete them.
 	Endpoints []webhook.Endpoint
-	// MaxDeliver is the number of attempts before an event is
-	// dead-lettered (default webhook.DefaultMaxDeliver).
+	// Concurrency bounds the attempts in flight per endpoint (default
+	// webhook.DefaultConcurrency).
+	Concurrency int
+	// MaxDeliver, when positive, caps the attempts of an event before it
+	// is dead-lettered; by default RetryFor alone bounds them.
 	MaxDeliver int
-	// AttemptTimeout bounds one POST (default 10 s).
+	// AttemptTimeout bounds one POST (default 15 s).
 	AttemptTimeout time.Duration
 	// BackoffBase and BackoffMax shape the delay between attempts:
-	// base·2ⁿ⁻¹ after the n-th failure, at most max (defaults 5 s, 5 min).
+	// base·2ⁿ⁻¹ after the n-th failure, at most max (defaults 5 s, 2 h).
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
+	// RetryFor is how long a failing event is retried before it is
+	// dead-lettered (default 24 h).
+	RetryFor time.Duration
+	// AllowPrivate lets endpoints target loopback, link-local, private
+	// and cloud-metadata addresses (local development, tests).
+	AllowPrivate bool
+	// AckWait is how long events handed to a replica stay assigned to it
+	// without news: another replica takes over a dead replica's endpoints
+	// about AckWait plus a few seconds later (default 30 s).
+	AckWait time.Duration
 	// DeadLetterMaxAge is how long dead letters are kept (default 30 days).
 	DeadLetterMaxAge time.Duration
 	// Replicas is the JetStream replica count of the endpoint bucket and
@@ -41,10 +56,14 @@ func (w WebhookOptions) options() webhook.Options {
 	return webhook.Options{
 		Endpoints:        w.Endpoints,
 		Stream:           event.StreamName,
+		Concurrency:      w.Concurrency,
 		MaxDeliver:       w.MaxDeliver,
 		AttemptTimeout:   w.AttemptTimeout,
 		BackoffBase:      w.BackoffBase,
 		BackoffMax:       w.BackoffMax,
+		RetryFor:         w.RetryFor,
+		AllowPrivate:     w.AllowPrivate,
+		AckWait:          w.AckWait,
 		DeadLetterMaxAge: w.DeadLetterMaxAge,
 		Replicas:         w.Replicas,
 	}
@@ -56,13 +75,15 @@ func (w WebhookOptions) validate() error {
 	if w.Disabled {
 		return nil
 	}
-	if w.MaxDeliver < 0 || w.AttemptTimeout < 0 || w.BackoffBase < 0 || w.BackoffMax < 0 || w.DeadLetterMaxAge < 0 {
-		return fmt.Errorf("webhooks: max-deliver and durations must not be negative")
+	if w.Concurrency < 0 || w.MaxDeliver < 0 || w.AttemptTimeout < 0 || w.BackoffBase < 0 || w.BackoffMax < 0 ||
+		w.RetryFor < 0 || w.AckWait < 0 || w.DeadLetterMaxAge < 0 {
+		return fmt.Errorf("webhooks: concurrency, max-deliver and durations must not be negative")
 	}
 	return w.options().Validate()
 }
 
-// startWebhooks starts delivery consumers. Called after startEvents.
+// startWebhooks starts delivery. Called after startEvents, whose stream
+// the delivery stream sources.
 func (a *App) startWebhooks(ctx context.Context, js jetstream.JetStream) error {
 	w := a.opts.Webhooks
 	if w.Disabled {
@@ -87,8 +108,9 @@ func (a *App) startWebhooks(ctx context.Context, js jetstream.JetStream) error {
 }
 
 // stopWebhooks stops delivery; called on shutdown before NATS closes.
-// Attempts in flight finish within ctx; after it they are cut short and
-// their events handed back to the stream for the next replica.
+// Attempts in flight finish within ctx; after it they are cut short. The
+// events this replica held go back to their consumers, for the next
+// replica.
 func (a *App) stopWebhooks(ctx context.Context) {
 	if a.webhooks == nil {
 		return

@@ -61,6 +61,7 @@ func webhookOptions(t *testing.T, dir, url string) Options {
 	o.Webhooks = WebhookOptions{
 		Endpoints:   []webhook.Endpoint{{ID: "support-closes", URL: url, Secret: hookSecret, Schedules: []string{"Support"}, Types: []string{"closed"}}},
 		BackoffBase: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, AttemptTimeout: 2 * time.Second,
+		AllowPrivate: true, // the receivers are on loopback
 	}
 	return o
 }
@@ -104,7 +105,9 @@ func TestManualCloseReachesWebhookOnce(t *testing.T) {
 	}
 
 	body := scrapeMetrics(t, "http://"+a.HTTPAddr()+"/metrics", adminToken)
-	for _, want := range []string{"schedmgr_webhook_attempts_total{endpoint=\"support-closes\"}", "schedmgr_webhook_dead_letters{endpoint=\"support-closes\"} 0",
+	for _, want := range []string{"schedmgr_webhook_attempts_total{endpoint=\"support-closes\",outcome=\"ok\"} 1",
+		"schedmgr_webhook_deliveries_total{endpoint=\"support-closes\",outcome=\"delivered\"} 1",
+		"schedmgr_webhook_dead_letters_stored{endpoint=\"support-closes\"} 0", "schedmgr_webhook_endpoint_disabled{endpoint=\"support-closes\"} 0",
 		"schedmgr_webhook_backlog{endpoint=\"support-closes\"} 0", "schedmgr_webhook_endpoints 1"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -127,7 +130,7 @@ func TestWebhookAdminAPIThroughApp(t *testing.T) {
 	if code := call(t, "GET", base, viewerToken, nil, &list); code != 200 || len(list.Webhooks) != 1 || list.Webhooks[0]["source"] != "config" {
 		t.Errorf("viewer GET: %d %+v", code, list)
 	}
-	if code := call(t, "POST", base, viewerToken, map[string]any{"url": "https://example.com/h"}, nil); code != http.StatusForbidden {
+	if code := call(t, "POST", base, viewerToken, map[string]any{"url": "https://203.0.113.10/h"}, nil); code != http.StatusForbidden {
 		t.Errorf("viewer POST: %d, want 403", code)
 	}
 	var bad struct{ Error string }
@@ -137,7 +140,10 @@ func TestWebhookAdminAPIThroughApp(t *testing.T) {
 	var created struct {
 		ID, Secret, CreatedBy string
 	}
-	if code := call(t, "POST", base, adminToken, map[string]any{"url": "https://example.com/h", "types": []string{"opened"}}, &created); code != 201 ||
+	// A public address (documentation range) for a schedule that does not
+	// exist: nothing is ever sent to it.
+	if code := call(t, "POST", base, adminToken, map[string]any{"url": "https://203.0.113.10/h", "types": []string{"opened"},
+		"schedules": []string{"No such schedule"}}, &created); code != 201 ||
 		!strings.HasPrefix(created.Secret, "whsec_") || created.CreatedBy != "admin" {
 		t.Fatalf("admin POST: %d %+v", code, created)
 	}
@@ -176,6 +182,8 @@ func TestWebhookOptionsValidated(t *testing.T) {
 		{"duplicate id", func(w *WebhookOptions) { w.Endpoints = append(w.Endpoints, w.Endpoints[0]) }, "webhooks.endpoints[1].id"},
 		{"backoff", func(w *WebhookOptions) { w.BackoffBase, w.BackoffMax = time.Minute, time.Second }, "webhooks.backoff-max"},
 		{"negative", func(w *WebhookOptions) { w.MaxDeliver = -1 }, "must not be negative"},
+		{"negative concurrency", func(w *WebhookOptions) { w.Concurrency = -1 }, "must not be negative"},
+		{"loopback refused", func(w *WebhookOptions) { w.AllowPrivate = false }, "webhooks.endpoints[0].url: 127.0.0.1 is a loopback address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

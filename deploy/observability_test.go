@@ -272,7 +272,7 @@ func TestAlertRules(t *testing.T) {
 		all += asString(r["expr"]) + "\n"
 	}
 	for _, m := range []string{"schedmgr_config_version_lag > 0", "schedmgr_webhook_dead_letters_total",
-		"schedmgr_webhook_deliveries_total", "schedmgr_event_publish_lag_seconds_bucket", "schedmgr_reconcile_repairs_total",
+		"schedmgr_webhook_attempts_total", "schedmgr_webhook_endpoint_disabled", "schedmgr_event_publish_lag_seconds_bucket", "schedmgr_reconcile_repairs_total",
 		`schedmgr_check_requests_total{outcome="error"}`} {
 		if !strings.Contains(all, m) {
 			t.Errorf("no alert uses %s", m)
@@ -407,13 +407,14 @@ func TestMetricNamesAreExported(t *testing.T) {
 		o.NATSListen = "off"
 		o.Tokens = nil
 		o.MetricsAddr = "127.0.0.1:0"
+		o.Webhooks.AllowPrivate = true // the receivers are on loopback
 	})
 	base := "http://" + a.HTTPAddr()
 
 	// Two webhook receivers: one accepts, one rejects (a dead letter).
 	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	defer ok.Close()
-	reject := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusGone) }))
+	reject := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadRequest) }))
 	defer reject.Close()
 	for _, ep := range [][2]string{{"ok", ok.URL}, {"reject", reject.URL}} {
 		code, body := request(t, "POST", base+"/api/v1/webhooks", token, fmt.Sprintf(`{"id":%q,"url":%q}`, ep[0], ep[1]))

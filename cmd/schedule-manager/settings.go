@@ -64,10 +64,14 @@ type settings struct {
 	SnapshotSpec    string        `koanf:"snapshot-spec"`
 
 	WebhooksDisabled      bool            `koanf:"webhooks-disabled"`
+	WebhookConcurrency    int             `koanf:"webhook-concurrency"`
 	WebhookMaxDeliver     int             `koanf:"webhook-max-deliver"`
 	WebhookAttemptTimeout time.Duration   `koanf:"webhook-attempt-timeout"`
 	WebhookBackoffBase    time.Duration   `koanf:"webhook-backoff-base"`
 	WebhookBackoffMax     time.Duration   `koanf:"webhook-backoff-max"`
+	WebhookRetryFor       time.Duration   `koanf:"webhook-retry-for"`
+	WebhookAllowPrivate   bool            `koanf:"webhook-allow-private"`
+	WebhookAckWait        time.Duration   `koanf:"webhook-ack-wait"`
 	Webhooks              []webhookConfig `koanf:"webhooks"`
 }
 
@@ -168,10 +172,14 @@ func addServeFlags(fs *pflag.FlagSet) {
 	fs.Duration("event-duplicates", 2*time.Minute, "de-duplication window of the events stream")
 	fs.String("snapshot-spec", "off", "cron spec of the status snapshot on schedmgr.snapshot (e.g. @every 5m), or off")
 	fs.Bool("webhooks-disabled", false, "do not deliver webhooks (nor serve their admin API)")
-	fs.Int("webhook-max-deliver", 20, "attempts before an event is dead-lettered")
-	fs.Duration("webhook-attempt-timeout", 10*time.Second, "timeout of one webhook POST")
-	fs.Duration("webhook-backoff-base", 5*time.Second, "delay after the first failed attempt (doubles each time)")
-	fs.Duration("webhook-backoff-max", 5*time.Minute, "longest delay between attempts")
+	fs.Int("webhook-concurrency", webhook.DefaultConcurrency, "webhook attempts in flight per endpoint (events of one schedule never together)")
+	fs.Int("webhook-max-deliver", 0, "if positive, attempts before an event is dead-lettered (else webhook-retry-for alone bounds them)")
+	fs.Duration("webhook-attempt-timeout", webhook.DefaultAttemptTimeout, "timeout of one webhook POST")
+	fs.Duration("webhook-backoff-base", webhook.DefaultBackoffBase, "delay after the first failed attempt (doubles each time)")
+	fs.Duration("webhook-backoff-max", webhook.DefaultBackoffMax, "longest delay between attempts")
+	fs.Duration("webhook-retry-for", webhook.DefaultRetryFor, "how long a failing event is retried before it is dead-lettered")
+	fs.Bool("webhook-allow-private", false, "let webhooks target loopback, private, link-local and metadata addresses (local development, tests)")
+	fs.Duration("webhook-ack-wait", webhook.DefaultAckWait, "how long a replica's webhook events stay assigned to it without news (another replica takes over a dead one about this much later)")
 }
 
 // loadSettings merges file, environment and flags. environ is os.Environ in
@@ -335,8 +343,9 @@ func (s settings) options() (app.Options, error) {
 	o.Events = app.EventOptions{Disabled: s.EventsDisabled, Source: s.EventSource, MaxAge: s.EventRetention,
 		Duplicates: s.EventDuplicates, SnapshotSpec: s.SnapshotSpec,
 		SSEMaxClients: s.SSEMaxClients, SSEMaxPerToken: s.SSEMaxPerToken}
-	o.Webhooks = app.WebhookOptions{Disabled: s.WebhooksDisabled, MaxDeliver: s.WebhookMaxDeliver,
-		AttemptTimeout: s.WebhookAttemptTimeout, BackoffBase: s.WebhookBackoffBase, BackoffMax: s.WebhookBackoffMax}
+	o.Webhooks = app.WebhookOptions{Disabled: s.WebhooksDisabled, Concurrency: s.WebhookConcurrency, MaxDeliver: s.WebhookMaxDeliver,
+		AttemptTimeout: s.WebhookAttemptTimeout, BackoffBase: s.WebhookBackoffBase, BackoffMax: s.WebhookBackoffMax,
+		RetryFor: s.WebhookRetryFor, AllowPrivate: s.WebhookAllowPrivate, AckWait: s.WebhookAckWait}
 	for i, w := range s.Webhooks {
 		secret := w.Secret
 		if name, ok := strings.CutPrefix(secret, "env:"); ok {

@@ -34,6 +34,7 @@ func TestSettingsPrecedence(t *testing.T) {
 data-dir: /from/file
 snapshot-spec: "@every 5m"
 webhook-max-deliver: 7
+webhook-allow-private: true
 tokens:
   - {name: alice, role: admin, sha256: 5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8}
 webhooks:
@@ -58,7 +59,8 @@ webhooks:
 			t.Errorf("%s: got %q, want %q", tt.name, tt.got, tt.want)
 		}
 	}
-	if s.WebhookMaxDeliver != 7 || s.WebhookAttemptTimeout != 10*time.Second || len(s.Tokens) != 1 || s.Tokens[0].Name != "alice" {
+	if s.WebhookMaxDeliver != 7 || !s.WebhookAllowPrivate || s.WebhookAttemptTimeout != 15*time.Second || s.WebhookRetryFor != 24*time.Hour ||
+		s.WebhookConcurrency != 64 || len(s.Tokens) != 1 || s.Tokens[0].Name != "alice" {
 		t.Errorf("settings %+v", s)
 	}
 	if len(s.Webhooks) != 1 || s.Webhooks[0].ID != "crm" || s.Webhooks[0].Types[0] != "closed" {

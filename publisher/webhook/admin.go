@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/nats-io/nats.go/jetstream"
+	"time"
 
 	"github.com/schedule-manager/schedule-manager/event"
 )
@@ -37,7 +36,10 @@ func (e *InvalidError) Error() string {
 // are nil when they could not be read (NATS unavailable).
 type Status struct {
 	Endpoint
-	// Consumer is the durable JetStream consumer delivering to it.
+	// State tells whether the endpoint is disabled or failing.
+	State State
+	// Consumer is the durable JetStream consumer delivering to it, on
+	// the delivery stream.
 	Consumer string
 	// Backlog is the number of events not yet settled.
 	Backlog *uint64
@@ -57,7 +59,7 @@ type Redelivery struct {
 // status adds the delivery state to e; dead holds the dead-letter counts
 // (nil: unknown).
 func (d *Dispatcher) status(ctx context.Context, e Endpoint, dead map[string]uint64) Status {
-	s := Status{Endpoint: e, Consumer: ConsumerName(e.ID)}
+	s := Status{Endpoint: e, State: d.stateOf(e), Consumer: ConsumerName(e.ID)}
 	if n, err := d.backlog(ctx, e.ID); err == nil {
 		s.Backlog = &n
 	}
@@ -82,7 +84,7 @@ func (d *Dispatcher) EndpointStatuses(ctx context.Context) []Status {
 // EndpointStatus returns one endpoint with its delivery state, or an error
 // matching ErrNotFound.
 func (d *Dispatcher) EndpointStatus(ctx context.Context, id string) (Status, error) {
-	e, err := d.endpoint(id)
+	e, _, err := d.endpoint(id)
 	if err != nil {
 		return Status{}, err
 	}
@@ -95,35 +97,40 @@ func NewEndpointID() (string, error) { return newID() }
 
 // CreateEndpoint stores a new API endpoint and starts delivering to it on
 // every replica. e.ID and e.Secret must be set (NewEndpointID,
-// event.NewSecret). Errors: *InvalidError, ErrExists, or a storage error.
+// event.NewSecret). Unless Options.AllowPrivate is set, a URL whose host
+// is, or now resolves to, a refused address (loopback, link-local,
+// private, cloud metadata) is invalid. Errors: *InvalidError, ErrExists,
+// or a storage error.
 func (d *Dispatcher) CreateEndpoint(ctx context.Context, e Endpoint) (Status, error) {
 	e.Source = SourceAPI
-	if errs := e.Validate(); len(errs) > 0 {
+	errs := e.Validate()
+	if len(errs) == 0 && !d.opts.AllowPrivate {
+		err := checkTarget(e.URL)
+		if err == nil {
+			err = checkResolved(ctx, d.opts.LookupIP, e.URL)
+		}
+		if err != nil {
+			errs = append(errs, FieldError{Path: "url", Message: err.Error()})
+		}
+	}
+	if len(errs) > 0 {
 		return Status{}, &InvalidError{Fields: errs}
 	}
-	if _, err := d.endpoint(e.ID); err == nil {
+	if _, _, err := d.endpoint(e.ID); err == nil {
 		return Status{}, fmt.Errorf("%w: %q", ErrExists, e.ID)
 	}
 	// Create the consumer before storing the endpoint: events from now on
-	// are kept for it even before any replica's worker starts.
-	createdConsumer := true
-	_, err := d.js.CreateConsumer(ctx, d.opts.Stream, d.consumerConfig(e))
-	if errors.Is(err, jetstream.ErrConsumerExists) {
-		// Left over from an endpoint of the same id: start afresh.
-		if err = d.js.DeleteConsumer(ctx, d.opts.Stream, ConsumerName(e.ID)); err == nil {
-			_, err = d.js.CreateConsumer(ctx, d.opts.Stream, d.consumerConfig(e))
-		}
+	// are kept for it even before any replica's worker starts. A consumer
+	// or state left over from an endpoint of the same id goes first.
+	d.deleteConsumers(ctx, e.ID)
+	if err := d.reg.deleteState(ctx, e.ID); err != nil {
+		return Status{}, err
 	}
-	if err != nil {
-		createdConsumer = false
-		if !errors.Is(err, jetstream.ErrStreamNotFound) {
-			return Status{}, fmt.Errorf("create the delivery consumer: %w", err)
-		}
+	if _, err := d.js.CreateConsumer(ctx, d.opts.DeliveryStream, d.consumerConfig(e)); err != nil {
+		return Status{}, fmt.Errorf("create the delivery consumer: %w", err)
 	}
 	if err := d.reg.create(ctx, e); err != nil {
-		if createdConsumer {
-			_ = d.js.DeleteConsumer(context.WithoutCancel(ctx), d.opts.Stream, ConsumerName(e.ID))
-		}
+		_ = d.js.DeleteConsumer(context.WithoutCancel(ctx), d.opts.DeliveryStream, ConsumerName(e.ID))
 		if errors.Is(err, ErrExists) {
 			return Status{}, fmt.Errorf("%w: %q", ErrExists, e.ID)
 		}
@@ -138,11 +145,11 @@ func (d *Dispatcher) CreateEndpoint(ctx context.Context, e Endpoint) (Status, er
 	return d.status(ctx, e, nil), nil
 }
 
-// DeleteEndpoint removes an API endpoint, its consumer and its dead
-// letters. by names who asked, for the log. Errors: ErrNotFound,
+// DeleteEndpoint removes an API endpoint, its consumers, its state and
+// its dead letters. by names who asked, for the log. Errors: ErrNotFound,
 // ErrConfigured, or a storage error.
 func (d *Dispatcher) DeleteEndpoint(ctx context.Context, id, by string) error {
-	e, err := d.endpoint(id)
+	e, _, err := d.endpoint(id)
 	if err != nil {
 		return err
 	}
@@ -152,9 +159,9 @@ func (d *Dispatcher) DeleteEndpoint(ctx context.Context, id, by string) error {
 	if err := d.reg.delete(ctx, id); err != nil {
 		return fmt.Errorf("delete the endpoint: %w", err)
 	}
-	if err := d.js.DeleteConsumer(ctx, d.opts.Stream, ConsumerName(id)); err != nil &&
-		!errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
-		d.log.Warn("webhook: delete consumer", "endpoint", id, "err", err)
+	d.deleteConsumers(ctx, id)
+	if err := d.reg.deleteState(ctx, id); err != nil {
+		d.log.Warn("webhook: delete the state of a deleted endpoint", "endpoint", id, "err", err)
 	}
 	if err := d.dead.purge(ctx, id); err != nil {
 		d.log.Warn("webhook: purge dead letters", "endpoint", id, "err", err)
@@ -172,7 +179,7 @@ func (d *Dispatcher) DeleteEndpoint(ctx context.Context, id, by string) error {
 // whether further ones exist. An unknown endpoint matches ErrNotFound.
 func (d *Dispatcher) DeadLetters(ctx context.Context, endpoint string, after uint64, limit int) (list []DeadLetter, more bool, err error) {
 	if endpoint != "" {
-		if _, err := d.endpoint(endpoint); err != nil {
+		if _, _, err := d.endpoint(endpoint); err != nil {
 			return nil, false, err
 		}
 	}
@@ -182,7 +189,7 @@ func (d *Dispatcher) DeadLetters(ctx context.Context, endpoint string, after uin
 // deadLetter resolves an endpoint and one of its dead letters. A missing
 // dead letter matches ErrNoDeadLetter.
 func (d *Dispatcher) deadLetter(ctx context.Context, endpoint string, seq uint64) (Endpoint, DeadLetter, error) {
-	e, err := d.endpoint(endpoint)
+	e, _, err := d.endpoint(endpoint)
 	if err != nil {
 		return Endpoint{}, DeadLetter{}, err
 	}
@@ -232,7 +239,7 @@ func (d *Dispatcher) Redeliver(ctx context.Context, endpoint string, seq uint64,
 // ctx ends, stopping at the first failure so the receiver sees them in
 // order; remaining reports whether dead letters are left.
 func (d *Dispatcher) RedeliverAll(ctx context.Context, endpoint string) (results []Redelivery, remaining bool, err error) {
-	e, err := d.endpoint(endpoint)
+	e, _, err := d.endpoint(endpoint)
 	if err != nil {
 		return nil, false, err
 	}
@@ -264,4 +271,70 @@ func (d *Dispatcher) DiscardDeadLetter(ctx context.Context, endpoint string, seq
 	}
 	d.log.Info("webhook: dead letter discarded", "endpoint", e.ID, "event", dl.EventID, "by", by)
 	return nil
+}
+
+// EnableEndpoint resumes deliveries to a disabled endpoint on every
+// replica: the events that waited are delivered, in order per schedule.
+// Enabling an enabled endpoint does nothing. Errors: ErrNotFound, or a
+// storage error.
+func (d *Dispatcher) EnableEndpoint(ctx context.Context, id, by string) (Status, error) {
+	e, _, err := d.endpoint(id)
+	if err != nil {
+		return Status{}, err
+	}
+	changed := false
+	err = d.reg.updateState(ctx, id, func(st *State) bool {
+		changed = st.Disabled != nil
+		st.Disabled, st.Failing = nil, nil
+		return changed
+	})
+	if err != nil {
+		return Status{}, err
+	}
+	if changed {
+		d.log.Info("webhook: endpoint enabled", "endpoint", e, "by", by)
+		d.setState(id, func(st *State) { st.Disabled, st.Failing = nil, nil })
+	}
+	return d.EndpointStatus(ctx, id)
+}
+
+// DisableEndpoint stops deliveries to an endpoint on every replica until
+// EnableEndpoint. Its events wait in its consumer (up to the delivery
+// stream's retention). Errors: ErrNotFound, or a storage error.
+func (d *Dispatcher) DisableEndpoint(ctx context.Context, id, by string) (Status, error) {
+	e, _, err := d.endpoint(id)
+	if err != nil {
+		return Status{}, err
+	}
+	dis := &Disabled{At: d.opts.Now().UTC().Truncate(time.Second), Reason: DisabledAdmin, By: by, URLHash: urlHash(e.URL)}
+	changed := false
+	err = d.reg.updateState(ctx, id, func(st *State) bool {
+		if changed = !st.disabledFor(e); changed {
+			st.Disabled, st.Failing = dis, nil
+		}
+		return changed
+	})
+	if err != nil {
+		return Status{}, err
+	}
+	if changed {
+		d.log.Info("webhook: endpoint disabled", "endpoint", e, "by", by)
+		d.setState(id, func(st *State) { st.Disabled, st.Failing = dis, nil })
+	}
+	return d.EndpointStatus(ctx, id)
+}
+
+// setState applies a change this replica stored at once, rather than
+// when the watch reports it, and reconciles.
+func (d *Dispatcher) setState(id string, change func(*State)) {
+	d.mu.Lock()
+	st := d.states[id]
+	change(&st)
+	if st == (State{}) {
+		delete(d.states, id)
+	} else {
+		d.states[id] = st
+	}
+	d.mu.Unlock()
+	d.reconcile()
 }

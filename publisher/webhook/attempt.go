@@ -9,7 +9,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/event"
@@ -20,17 +22,23 @@ import (
 const userAgent = "schedule-manager-webhook/1"
 
 // maxResponseRead bounds how much of a receiver's answer is read (so the
-// connection can be reused) and errorSnippet how much of it is kept.
+// connection can be reused) and detailLen how much of it is logged. The
+// answer is never stored nor shown by the API: a viewer of dead letters
+// must not read what an arbitrary target answered.
 const (
 	maxResponseRead = 64 << 10
-	errorSnippet    = 200
+	detailLen       = 200
 )
 
 // result is the outcome of one delivery attempt.
 type result struct {
-	Status     int           // HTTP status; 0 when no response arrived
-	Err        error         // why the attempt failed; nil on 2xx
+	Status int   // HTTP status; 0 when no response arrived
+	Err    error // a short reason, safe to store and show; nil on 2xx
+	// Detail is the start of the receiver's answer on a failure, for the
+	// service log only.
+	Detail     string
 	Retryable  bool          // a later attempt may succeed
+	Gone       bool          // 410: the receiver asks to stop deliveries
 	RetryAfter time.Duration // the receiver's Retry-After, if any
 	Duration   time.Duration
 }
@@ -59,19 +67,21 @@ type sender struct {
 	now     func() time.Time
 }
 
-// newSender returns a sender whose client never follows redirects: a
-// redirect is answered as a permanent failure, since following it would
-// send the signed event somewhere the admin did not configure.
-func newSender(transport http.RoundTripper, timeout time.Duration, now func() time.Time) *sender {
-	if transport == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 4
-		t.ResponseHeaderTimeout = timeout
-		transport = t
-	}
+// newSender returns a sender that connects through d (which applies the
+// address rule) and never follows redirects: a redirect is answered as a
+// permanent failure, since following it would send the signed event
+// somewhere the admin did not configure. It uses no proxy: a proxy would
+// connect on our behalf to any address. maxConns is the idle connections
+// kept per host (the concurrency of an endpoint).
+func newSender(d *dialer, timeout time.Duration, maxConns int, now func() time.Time) *sender {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	t.DialContext = d.DialContext
+	t.MaxIdleConnsPerHost = maxConns
+	t.ResponseHeaderTimeout = timeout
 	return &sender{
 		client: &http.Client{
-			Transport: transport,
+			Transport: t,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse
 			},
@@ -81,13 +91,13 @@ func newSender(transport http.RoundTripper, timeout time.Duration, now func() ti
 	}
 }
 
-// send makes one attempt to deliver body (a CloudEvent) to url, signed
+// send makes one attempt to deliver body (a CloudEvent) to target, signed
 // with key, within the attempt timeout.
-func (s *sender) send(ctx context.Context, url string, key []byte, id string, body []byte) result {
+func (s *sender) send(ctx context.Context, target string, key []byte, id string, body []byte) result {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	start := time.Now()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return result{Err: fmt.Errorf("build request: %w", err)}
 	}
@@ -96,32 +106,67 @@ func (s *sender) send(ctx context.Context, url string, key []byte, id string, bo
 	event.SetSignatureHeaders(req.Header, key, id, s.now(), body)
 	resp, err := s.client.Do(req)
 	if err != nil {
+		// Keep the cause without the URL, whose query may hold a token.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
 		r := result{Err: err, Retryable: true, Duration: time.Since(start)}
 		// The context and the transport's ResponseHeaderTimeout end at the
 		// same moment; either one is the attempt timing out.
 		var ne net.Error
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		var refused *refusedError
+		switch {
+		case errors.As(err, &refused):
+			r.Err = fmt.Errorf("%w: %s", ErrTargetRefused, refused.Error())
+		case errors.Is(ctx.Err(), context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 			r.Err = fmt.Errorf("no answer within %s", s.timeout)
 		}
 		return r
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
 	r := result{Status: resp.StatusCode, Duration: time.Since(start)}
 	ok, retryable := classify(resp.StatusCode)
 	if ok {
 		return r
 	}
 	r.Retryable = retryable
+	r.Gone = resp.StatusCode == http.StatusGone
 	r.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), s.now())
-	msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
+	r.Err = errors.New(statusReason(resp.StatusCode))
+	r.Detail = text.Truncate(string(answer), detailLen)
 	if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != "" {
-		msg += " redirect to " + text.Truncate(loc, errorSnippet) + " (not followed; configure the final URL)"
-	} else if len(snippet) > 0 {
-		msg += ": " + text.Truncate(string(snippet), errorSnippet)
+		r.Detail = "redirect to " + text.Truncate(loc, detailLen)
 	}
-	r.Err = errors.New(msg)
 	return r
+}
+
+// statusReason is the stored reason of a failed answer: its status and
+// what it means for the delivery, never the receiver's words.
+func statusReason(status int) string {
+	msg := "HTTP " + strconv.Itoa(status)
+	if t := http.StatusText(status); t != "" {
+		msg += " " + t
+	}
+	switch {
+	case status == http.StatusGone:
+		msg += ": the receiver asks to stop deliveries; the endpoint is disabled"
+	case status >= 300 && status < 400:
+		msg += ": redirects are not followed; configure the final URL"
+	}
+	return msg
+}
+
+// shortReason reduces a stored error to what statusReason keeps: older
+// versions stored the start of the receiver's answer after "HTTP nnn: ".
+func shortReason(s string) string {
+	if rest, ok := strings.CutPrefix(s, "HTTP "); ok && len(rest) >= 3 {
+		if status, err := strconv.Atoi(rest[:3]); err == nil {
+			return statusReason(status)
+		}
+	}
+	return text.Truncate(s, detailLen)
 }
 
 // retryAfter parses a Retry-After header (seconds or an HTTP date).

@@ -86,21 +86,25 @@ func TestSend(t *testing.T) {
 		handler       http.HandlerFunc
 		url           string // instead of the handler's server
 		ok, retryable bool
+		gone          bool
 		status        int
 		errHas        string
+		detailHas     string // in the log detail, never in the error
 	}{
 		{name: "200", handler: func(w http.ResponseWriter, _ *http.Request) {}, ok: true, status: 200},
 		{name: "204", handler: func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }, ok: true, status: 204},
 		{name: "500 with body", handler: func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "db down", 500) },
-			retryable: true, status: 500, errHas: "HTTP 500: db down"},
+			retryable: true, status: 500, errHas: "HTTP 500 Internal Server Error", detailHas: "db down"},
 		{name: "429", handler: func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(429) }, retryable: true, status: 429},
-		{name: "404", handler: func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(404) }, status: 404, errHas: "HTTP 404"},
+		{name: "404", handler: func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(404) }, status: 404, errHas: "HTTP 404 Not Found"},
+		{name: "410", handler: func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "endpoint retired", http.StatusGone) }, status: 410, gone: true,
+			errHas: "HTTP 410 Gone: the receiver asks to stop deliveries", detailHas: "endpoint retired"},
 		{name: "redirect not followed", handler: func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/elsewhere" {
 				t.Error("the redirect was followed")
 			}
 			http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
-		}, status: 307, errHas: "not followed"},
+		}, status: 307, errHas: "redirects are not followed", detailHas: "redirect to /elsewhere"},
 		{name: "timeout", handler: func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():
@@ -112,7 +116,7 @@ func TestSend(t *testing.T) {
 	body := []byte(`{"specversion":"1.0","id":"e1"}`)
 	key, _ := event.ParseSecret(testSecret)
 	now := time.Unix(1_800_000_000, 0)
-	s := newSender(nil, 300*time.Millisecond, func() time.Time { return now })
+	s := newSender(newDialer(true, defaultLookup), 300*time.Millisecond, 4, func() time.Time { return now })
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			url := tt.url
@@ -138,6 +142,36 @@ func TestSend(t *testing.T) {
 			if tt.errHas != "" && (r.Err == nil || !strings.Contains(r.Err.Error(), tt.errHas)) {
 				t.Errorf("error %v, want it to say %q", r.Err, tt.errHas)
 			}
+			if r.Gone != tt.gone {
+				t.Errorf("gone = %v, want %v", r.Gone, tt.gone)
+			}
+			if tt.detailHas != "" {
+				if !strings.Contains(r.Detail, tt.detailHas) {
+					t.Errorf("detail %q, want it to say %q", r.Detail, tt.detailHas)
+				}
+				if strings.Contains(r.Err.Error(), tt.detailHas) {
+					t.Errorf("the error %q repeats what the receiver answered", r.Err)
+				}
+			}
 		})
+	}
+}
+
+// TestShortReason: what is stored and shown of a failure keeps the status
+// and drops what the receiver said, also from dead letters stored by
+// earlier versions ("HTTP 500: <answer>").
+func TestShortReason(t *testing.T) {
+	for in, want := range map[string]string{
+		"HTTP 500: internal error at db-7.corp: password=hunter2": "HTTP 500 Internal Server Error",
+		"HTTP 404":      "HTTP 404 Not Found",
+		"HTTP 410 Gone": "HTTP 410 Gone: the receiver asks to stop deliveries; the endpoint is disabled",
+		"HTTP 302 redirect to http://x/y (not followed; configure the final URL)": "HTTP 302 Found: redirects are not followed; configure the final URL",
+		"no answer within 15s":                              "no answer within 15s",
+		"dial tcp 127.0.0.1:1: connect: connection refused": "dial tcp 127.0.0.1:1: connect: connection refused",
+		"HTTP x": "HTTP x",
+	} {
+		if got := shortReason(in); got != want {
+			t.Errorf("shortReason(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

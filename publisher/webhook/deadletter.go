@@ -11,8 +11,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/schedule-manager/schedule-manager/internal/text"
 )
 
 // Headers of a dead-letter message. Its data is the original event, byte
@@ -39,6 +37,8 @@ type DeadLetter struct {
 	Schedule string `json:"schedule,omitempty"`
 	Type     string `json:"type,omitempty"`
 	// Subject and StreamSeq locate the original in the events stream.
+	// LastError is a short reason (status, timeout, connection refused),
+	// never what the receiver answered.
 	Subject    string    `json:"subject"`
 	StreamSeq  uint64    `json:"streamSeq"`
 	Attempts   int       `json:"attempts"`
@@ -80,25 +80,27 @@ func openDeadLetters(ctx context.Context, js jetstream.JetStream, o Options) (*d
 
 func (d *deadLetters) subject(endpoint string) string { return d.prefix + "." + endpoint }
 
-// put stores a dead letter. The message id (endpoint and original
-// sequence) makes a repeat after a crash a duplicate, stored once.
-func (d *deadLetters) put(ctx context.Context, endpoint string, msg jetstream.Msg, meta *jetstream.MsgMetadata,
+// put stores a dead letter of msg, the event of events-stream sequence
+// origin. The message id (endpoint and origin) makes a repeat after a
+// crash a duplicate, stored once. The last error is a short reason, never
+// the receiver's answer: viewers read dead letters.
+func (d *deadLetters) put(ctx context.Context, endpoint string, msg jetstream.Msg, origin uint64,
 	eventID, reason string, attempts int, last result) error {
 	m := nats.NewMsg(d.subject(endpoint))
 	m.Data = msg.Data()
 	m.Header.Set(HeaderDLEndpoint, endpoint)
 	m.Header.Set(HeaderDLEventID, eventID)
 	m.Header.Set(HeaderDLSubject, msg.Subject())
-	m.Header.Set(HeaderDLStreamSeq, strconv.FormatUint(meta.Sequence.Stream, 10))
+	m.Header.Set(HeaderDLStreamSeq, strconv.FormatUint(origin, 10))
 	m.Header.Set(HeaderDLAttempts, strconv.Itoa(attempts))
 	m.Header.Set(HeaderDLReason, reason)
 	if last.Status != 0 {
 		m.Header.Set(HeaderDLLastStatus, strconv.Itoa(last.Status))
 	}
 	if last.Err != nil {
-		m.Header.Set(HeaderDLLastError, headerSafe(text.Truncate(last.Err.Error(), 500)))
+		m.Header.Set(HeaderDLLastError, headerSafe(shortReason(last.Err.Error())))
 	}
-	id := endpoint + ":" + strconv.FormatUint(meta.Sequence.Stream, 10)
+	id := endpoint + ":" + strconv.FormatUint(origin, 10)
 	if _, err := d.js.PublishMsg(ctx, m, jetstream.WithMsgID(id), jetstream.WithExpectStream(d.stream.CachedInfo().Config.Name)); err != nil {
 		return fmt.Errorf("store dead letter of event %s for endpoint %s: %w", eventID, endpoint, err)
 	}
@@ -183,7 +185,7 @@ func decodeDeadLetter(raw *jetstream.RawStreamMsg) DeadLetter {
 		Endpoint:  h.Get(HeaderDLEndpoint),
 		EventID:   h.Get(HeaderDLEventID),
 		Subject:   h.Get(HeaderDLSubject),
-		LastError: h.Get(HeaderDLLastError),
+		LastError: shortReason(h.Get(HeaderDLLastError)),
 		Reason:    h.Get(HeaderDLReason),
 		DeadAt:    raw.Time,
 		data:      raw.Data,

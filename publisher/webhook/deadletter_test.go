@@ -102,20 +102,24 @@ func TestFailingReceiverDeadLetters(t *testing.T) {
 	if all := deadLettersOf(t, d, ""); len(all) != 1 || all[0].Seq != dl.Seq {
 		t.Errorf("every endpoint's dead letters = %+v", all)
 	}
-	for name, want := range map[string]float64{
-		"retry":       maxDeliver - 1,
-		"dead_letter": 1,
-		"ok":          1,
+	for _, m := range []struct {
+		name, outcome string
+		want          float64
+	}{
+		{"schedmgr_webhook_attempts_total", OutcomeRetry, maxDeliver},
+		{"schedmgr_webhook_attempts_total", OutcomeOK, 1},
+		{"schedmgr_webhook_deliveries_total", OutcomeDeadLettered, 1},
+		{"schedmgr_webhook_deliveries_total", OutcomeDelivered, 1},
 	} {
-		if got := metricValue(t, reg, "schedmgr_webhook_deliveries_total", map[string]string{"outcome": name}); got != want {
-			t.Errorf("deliveries_total{outcome=%s} = %v, want %v", name, got, want)
+		if got := metricValue(t, reg, m.name, map[string]string{"outcome": m.outcome}); got != m.want {
+			t.Errorf("%s{outcome=%s} = %v, want %v", m.name, m.outcome, got, m.want)
 		}
 	}
 	if got := metricValue(t, reg, "schedmgr_webhook_dead_letters_total", map[string]string{"endpoint": "crm", "reason": ReasonExhausted}); got != 1 {
 		t.Errorf("dead_letters_total = %v", got)
 	}
-	if got := metricValue(t, reg, "schedmgr_webhook_dead_letters", map[string]string{"endpoint": "crm"}); got != 1 {
-		t.Errorf("dead_letters gauge = %v", got)
+	if got := metricValue(t, reg, "schedmgr_webhook_dead_letters_stored", map[string]string{"endpoint": "crm"}); got != 1 {
+		t.Errorf("dead_letters_stored gauge = %v", got)
 	}
 	if got := metricValue(t, reg, "schedmgr_webhook_attempts_total", nil); got != maxDeliver+1 {
 		t.Errorf("attempts_total = %v, want %d", got, maxDeliver+1)
@@ -136,15 +140,15 @@ func TestFailingReceiverDeadLetters(t *testing.T) {
 	if l := deadLettersOf(t, d, "crm"); len(l) != 0 {
 		t.Errorf("dead letter still listed after redelivery: %+v", l)
 	}
-	if got := metricValue(t, reg, "schedmgr_webhook_dead_letters", map[string]string{"endpoint": "crm"}); got != 0 {
-		t.Errorf("dead_letters gauge after redelivery = %v", got)
+	if got := metricValue(t, reg, "schedmgr_webhook_dead_letters_stored", map[string]string{"endpoint": "crm"}); got != 0 {
+		t.Errorf("dead_letters_stored gauge after redelivery = %v", got)
 	}
 	if _, err := d.Redeliver(ctx, "crm", dl.Seq, "test"); !errors.Is(err, ErrNoDeadLetter) {
 		t.Errorf("second redelivery: %v, want ErrNoDeadLetter", err)
 	}
 
 	// A permanent rejection is dead-lettered after one attempt.
-	failing.Store(http.StatusGone)
+	failing.Store(http.StatusNotFound)
 	failID.Store("Sales-005")
 	publish(t, js, "Sales", false, 5)
 	var l []DeadLetter
@@ -152,7 +156,7 @@ func TestFailingReceiverDeadLetters(t *testing.T) {
 		l = deadLettersOf(t, d, "crm")
 		return len(l) == 1
 	})
-	if dl := l[0]; dl.Reason != ReasonRejected || dl.Attempts != 1 || dl.LastStatus != 410 {
+	if dl := l[0]; dl.Reason != ReasonRejected || dl.Attempts != 1 || dl.LastStatus != 404 || dl.LastError != "HTTP 404 Not Found" {
 		t.Errorf("rejected dead letter %+v", dl)
 	}
 }

@@ -88,8 +88,8 @@ func TestReceiverDownThenUp(t *testing.T) {
 			got := rcv().accepted()
 			checkOnceInOrder(t, got, want)
 			reg := o.Registerer.(*prometheus.Registry)
-			retries := metricValue(t, reg, "schedmgr_webhook_deliveries_total", map[string]string{"outcome": OutcomeRetry})
-			oks := metricValue(t, reg, "schedmgr_webhook_deliveries_total", map[string]string{"outcome": OutcomeOK})
+			retries := metricValue(t, reg, "schedmgr_webhook_attempts_total", map[string]string{"outcome": OutcomeRetry})
+			oks := metricValue(t, reg, "schedmgr_webhook_deliveries_total", map[string]string{"outcome": OutcomeDelivered})
 			t.Logf("%d events; first back %s after the receiver returned; %v retries before; %v ok",
 				len(want), got[0].At.Sub(up).Round(time.Millisecond), retries, oks)
 			if retries == 0 || oks != float64(len(want)) {
@@ -191,9 +191,9 @@ func TestFilters(t *testing.T) {
 }
 
 // TestStopHandsOverInFlightEvent: a replica stopping while its attempt
-// hangs cuts it short when the stop deadline passes and hands the event
-// back at once, so the other replica delivers it without waiting for the
-// ack timeout. The ack wait (AttemptTimeout + 15 s) is set far above
+// hangs cuts it short when the stop deadline passes, hands the event back
+// and gives up the pin at once, so the other replica delivers it without
+// waiting for the ack wait or the pin to expire. Both are set far above
 // poll.Timeout, so a delivery while the test polls can only come from the
 // hand-over; how long it took is logged, not asserted.
 func TestStopHandsOverInFlightEvent(t *testing.T) {
@@ -220,11 +220,13 @@ func TestStopHandsOverInFlightEvent(t *testing.T) {
 		r.serve(w, req)
 	})
 	ep := Endpoint{ID: "crm", URL: slow.URL(), Secret: testSecret}
-	// The attempt would hang for long, and the ack wait (which either
-	// replica sets on the shared consumer) outlasts the polling below.
+	// The attempt would hang for long, and the ack wait and the pin
+	// (which either replica sets on the shared consumer) outlast the
+	// polling below.
 	slowAck := func() Options {
 		o := fastOptions(t, ep)
 		o.AttemptTimeout = 2 * poll.Timeout
+		o.AckWait = 2 * poll.Timeout
 		return o
 	}
 	a := startDispatcher(t, connect(t, srv), slowAck())

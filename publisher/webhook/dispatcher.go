@@ -14,43 +14,45 @@ import (
 )
 
 // Dispatcher delivers the events of the events stream to webhook
-// endpoints: one durable pull consumer and one worker per endpoint, in
-// every replica. It keeps API endpoints in a KV bucket and watches it, so
-// an endpoint added on one replica is served by all.
+// endpoints: one durable consumer per endpoint on the delivery stream, and
+// a worker per enabled endpoint in every replica. It keeps API endpoints
+// and every endpoint's state in a KV bucket and watches it, so an endpoint
+// added, disabled or enabled on one replica is so on all.
 type Dispatcher struct {
-	opts    Options
-	log     *slog.Logger
-	js      jetstream.JetStream
-	reg     *registry
-	dead    *deadLetters
-	sender  *sender
-	metrics *metrics
-	ackWait time.Duration
+	opts     Options
+	timings  timings
+	log      *slog.Logger
+	js       jetstream.JetStream
+	reg      *registry
+	dead     *deadLetters
+	delivery jetstream.Stream
+	sender   *sender
+	metrics  *metrics
 
 	mu      sync.Mutex
 	static  map[string]Endpoint // from Options.Endpoints
 	dynamic map[string]Endpoint // from the bucket
+	states  map[string]State    // from the bucket
 	workers map[string]*worker
 	stopped bool
 
 	cancel   context.CancelFunc // stops the bucket watch
-	wg       sync.WaitGroup     // the watch loop and worker stoppers
+	wg       sync.WaitGroup     // the watch loop, worker stoppers, state writers
 	stopOnce sync.Once
 }
 
-// Start opens the bucket and the dead-letter stream, starts a worker per
-// endpoint and returns once the stored endpoints are known. ctx bounds
-// only the start; the Dispatcher runs until Stop.
+// Start opens the bucket, the delivery and dead-letter streams, starts a
+// worker per enabled endpoint and returns once the stored endpoints are
+// known. ctx bounds only the start; the Dispatcher runs until Stop.
 func Start(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatcher, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	o := opts.withDefaults()
 	d := &Dispatcher{
-		opts: o, log: o.Logger, js: js,
-		sender:  newSender(o.Transport, o.AttemptTimeout, o.Now),
-		ackWait: o.AttemptTimeout + 15*time.Second,
-		static:  map[string]Endpoint{}, dynamic: map[string]Endpoint{}, workers: map[string]*worker{},
+		opts: o, timings: o.timings(), log: o.Logger, js: js,
+		sender: newSender(newDialer(o.AllowPrivate, o.LookupIP), o.AttemptTimeout, o.Concurrency, o.Now),
+		static: map[string]Endpoint{}, dynamic: map[string]Endpoint{}, states: map[string]State{}, workers: map[string]*worker{},
 	}
 	for _, e := range o.Endpoints {
 		e.Source = SourceConfig
@@ -65,6 +67,9 @@ func Start(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatch
 		return nil, err
 	}
 	if d.dead, err = openDeadLetters(ctx, js, o); err != nil {
+		return nil, err
+	}
+	if d.delivery, err = openDeliveryStream(ctx, js, o); err != nil {
 		return nil, err
 	}
 	// Create the configured endpoints' consumers now, before the scheduler
@@ -86,15 +91,21 @@ func Start(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatch
 	return d, nil
 }
 
-// watchFrom starts a watch of the bucket, reads the current endpoints (up
-// to the watcher's nil marker), makes them the dynamic set and reconciles.
+// bucketSet is what the bucket holds: API endpoints and endpoint states.
+type bucketSet struct {
+	endpoints map[string]Endpoint
+	states    map[string]State
+}
+
+// watchFrom starts a watch of the bucket, reads its current content (up
+// to the watcher's nil marker), makes it the dynamic set and reconciles.
 // ctx bounds the initial read; watchCtx the watch.
 func (d *Dispatcher) watchFrom(ctx, watchCtx context.Context) (jetstream.KeyWatcher, error) {
 	w, err := d.reg.kv.WatchAll(watchCtx)
 	if err != nil {
 		return nil, fmt.Errorf("watch webhook bucket: %w", err)
 	}
-	current := map[string]Endpoint{}
+	current := bucketSet{endpoints: map[string]Endpoint{}, states: map[string]State{}}
 	for {
 		var e jetstream.KeyValueEntry
 		var ok bool
@@ -113,7 +124,7 @@ func (d *Dispatcher) watchFrom(ctx, watchCtx context.Context) (jetstream.KeyWatc
 		d.apply(current, e)
 	}
 	d.mu.Lock()
-	d.dynamic = current
+	d.dynamic, d.states = current.endpoints, current.states
 	d.mu.Unlock()
 	d.reconcile()
 	return w, nil
@@ -130,7 +141,7 @@ func (d *Dispatcher) watch(ctx context.Context, w jetstream.KeyWatcher) {
 				continue
 			}
 			d.mu.Lock()
-			d.apply(d.dynamic, e)
+			d.apply(bucketSet{endpoints: d.dynamic, states: d.states}, e)
 			d.mu.Unlock()
 			d.reconcile()
 		}
@@ -152,9 +163,22 @@ func (d *Dispatcher) watch(ctx context.Context, w jetstream.KeyWatcher) {
 }
 
 // apply records one bucket entry in set.
-func (d *Dispatcher) apply(set map[string]Endpoint, e jetstream.KeyValueEntry) {
+func (d *Dispatcher) apply(set bucketSet, e jetstream.KeyValueEntry) {
+	if id, ok := strings.CutPrefix(e.Key(), stateKeyPrefix); ok {
+		if e.Operation() != jetstream.KeyValuePut {
+			delete(set.states, id)
+			return
+		}
+		st, err := decodeState(e.Value())
+		if err != nil {
+			d.log.Error("webhook: ignoring an unreadable endpoint state in the bucket", "key", e.Key(), "err", err)
+			return
+		}
+		set.states[id] = st
+		return
+	}
 	if e.Operation() != jetstream.KeyValuePut {
-		delete(set, e.Key())
+		delete(set.endpoints, e.Key())
 		return
 	}
 	ep, err := decodeRecord(e.Value())
@@ -168,12 +192,12 @@ func (d *Dispatcher) apply(set map[string]Endpoint, e jetstream.KeyValueEntry) {
 	if _, shadowed := d.static[ep.ID]; shadowed {
 		d.log.Warn("webhook: an API endpoint has the id of a configured one; using the configured one", "endpoint", ep.ID)
 	}
-	set[ep.ID] = ep
+	set.endpoints[ep.ID] = ep
 }
 
-// desired is the set of endpoints to deliver to: settings first, then the
-// bucket. Callers hold d.mu.
-func (d *Dispatcher) desired() map[string]Endpoint {
+// all is every endpoint: settings first, then the bucket. Callers hold
+// d.mu.
+func (d *Dispatcher) all() map[string]Endpoint {
 	out := make(map[string]Endpoint, len(d.static)+len(d.dynamic))
 	for id, e := range d.dynamic {
 		out[id] = e
@@ -184,21 +208,33 @@ func (d *Dispatcher) desired() map[string]Endpoint {
 	return out
 }
 
-// reconcile starts, restarts and stops workers to match the endpoints.
+// reconcile starts, restarts and stops workers to match the enabled
+// endpoints.
 func (d *Dispatcher) reconcile() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.stopped {
 		return
 	}
-	want := d.desired()
+	all := d.all()
+	want := make(map[string]Endpoint, len(all))
+	for id, e := range all {
+		if !d.states[id].disabledFor(e) {
+			want[id] = e
+		}
+	}
 	for id, w := range d.workers {
 		if e, ok := want[id]; ok && e.same(w.ep) {
 			continue
 		}
 		delete(d.workers, id)
-		_, still := want[id]
-		d.retire(w, w.ep.Source == SourceAPI && !still)
+		_, exists := all[id]
+		d.retire(w, w.ep.Source == SourceAPI && !exists)
+		if exists && !d.stopped {
+			if _, enabled := want[id]; !enabled {
+				d.log.Warn("webhook: endpoint disabled; its events wait until it is enabled again", "endpoint", w.ep)
+			}
+		}
 	}
 	for id, e := range want {
 		if _, ok := d.workers[id]; ok {
@@ -215,10 +251,10 @@ func (d *Dispatcher) reconcile() {
 	}
 }
 
-// retire stops a worker in the background (its attempt in flight may take
-// up to the attempt timeout). For a deleted API endpoint it then deletes
-// the consumer, in case a worker re-created it while the endpoint was
-// being deleted.
+// retire stops a worker in the background (its attempts in flight may
+// take up to the attempt timeout). For a deleted API endpoint it then
+// deletes the consumers, in case a worker re-created one while the
+// endpoint was being deleted.
 func (d *Dispatcher) retire(w *worker, deleted bool) {
 	d.wg.Add(1)
 	go func() {
@@ -228,18 +264,16 @@ func (d *Dispatcher) retire(w *worker, deleted bool) {
 		if deleted {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if err := d.js.DeleteConsumer(ctx, d.opts.Stream, ConsumerName(w.ep.ID)); err != nil &&
-				!errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
-				d.log.Warn("webhook: delete consumer of a deleted endpoint", "endpoint", w.ep.ID, "err", err)
-			}
+			d.deleteConsumers(ctx, w.ep.ID)
 			d.metrics.forget(w.ep.ID)
 		}
 	}()
 }
 
 // Stop stops every worker: no new event is taken, and attempts in flight
-// finish until ctx ends, when they are cut short and their events handed
-// back to the stream. Call it before closing the NATS connection.
+// finish until ctx ends, when they are cut short. Every event a worker
+// holds goes back to the consumer for the next replica. Call it before
+// closing the NATS connection.
 func (d *Dispatcher) Stop(ctx context.Context) error {
 	var err error
 	d.stopOnce.Do(func() {
@@ -266,73 +300,48 @@ func (d *Dispatcher) Stop(ctx context.Context) error {
 	return err
 }
 
-// Endpoints returns the endpoints delivered to, sorted by id. Secrets
+// Endpoints returns every endpoint, enabled or not, sorted by id. Secrets
 // are included: do not serve them.
 func (d *Dispatcher) Endpoints() []Endpoint {
 	d.mu.Lock()
-	want := d.desired()
+	all := d.all()
 	d.mu.Unlock()
-	out := make([]Endpoint, 0, len(want))
-	for _, e := range want {
+	out := make([]Endpoint, 0, len(all))
+	for _, e := range all {
 		out = append(out, e)
 	}
 	slices.SortFunc(out, func(a, b Endpoint) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
-// endpoint returns one endpoint, or ErrNotFound.
-func (d *Dispatcher) endpoint(id string) (Endpoint, error) {
+// endpoint returns one endpoint and its state, or ErrNotFound.
+func (d *Dispatcher) endpoint(id string) (Endpoint, State, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if e, ok := d.static[id]; ok {
-		return e, nil
+		return e, d.states[id], nil
 	}
 	if e, ok := d.dynamic[id]; ok {
-		return e, nil
+		return e, d.states[id], nil
 	}
-	return Endpoint{}, fmt.Errorf("%w: %q", ErrNotFound, id)
+	return Endpoint{}, State{}, fmt.Errorf("%w: %q", ErrNotFound, id)
 }
 
-// consumerConfig is the durable consumer of an endpoint: new events only
-// (from its creation), explicit acks, one event in flight, an ack wait
-// longer than an attempt, and no server-side max-deliver: the worker
-// counts attempts and dead-letters the event itself, which the server's
-// limit would instead drop with only an advisory.
-func (d *Dispatcher) consumerConfig(e Endpoint) jetstream.ConsumerConfig {
-	return jetstream.ConsumerConfig{
-		Durable:        ConsumerName(e.ID),
-		Description:    "webhook deliveries to endpoint " + e.ID,
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        d.ackWait,
-		MaxDeliver:     -1,
-		MaxAckPending:  1,
-		FilterSubjects: e.filterSubjects(),
-		Metadata:       map[string]string{"schedmgr_endpoint": e.ID, "schedmgr_source": e.Source},
+// stateOf returns the state of an endpoint as the watch last saw it, with
+// a disable of another URL dropped.
+func (d *Dispatcher) stateOf(e Endpoint) State {
+	d.mu.Lock()
+	st := d.states[e.ID]
+	d.mu.Unlock()
+	if st.Disabled != nil && !st.disabledFor(e) {
+		st.Disabled = nil
 	}
-}
-
-// ensureConsumer creates or updates the endpoint's consumer. An API
-// endpoint's consumer is only re-created while the endpoint is stored, so
-// a replica that has not yet seen a deletion cannot resurrect it.
-func (d *Dispatcher) ensureConsumer(ctx context.Context, e Endpoint) (jetstream.Consumer, error) {
-	if e.Source == SourceAPI {
-		if _, err := d.js.Consumer(ctx, d.opts.Stream, ConsumerName(e.ID)); errors.Is(err, jetstream.ErrConsumerNotFound) {
-			if _, err := d.reg.get(ctx, e.ID); err != nil {
-				return nil, err
-			}
-		}
-	}
-	c, err := d.js.CreateOrUpdateConsumer(ctx, d.opts.Stream, d.consumerConfig(e))
-	if err != nil {
-		return nil, fmt.Errorf("consumer %s on stream %s: %w", ConsumerName(e.ID), d.opts.Stream, err)
-	}
-	return c, nil
+	return st
 }
 
 // backlog is the number of events not yet settled for an endpoint.
 func (d *Dispatcher) backlog(ctx context.Context, id string) (uint64, error) {
-	c, err := d.js.Consumer(ctx, d.opts.Stream, ConsumerName(id))
+	c, err := d.js.Consumer(ctx, d.opts.DeliveryStream, ConsumerName(id))
 	if err != nil {
 		return 0, err
 	}
@@ -343,4 +352,41 @@ func (d *Dispatcher) backlog(ctx context.Context, id string) (uint64, error) {
 // deadLetterCounts returns the stored dead letters per endpoint.
 func (d *Dispatcher) deadLetterCounts(ctx context.Context) (map[string]uint64, error) {
 	return d.dead.counts(ctx)
+}
+
+// disableGone records that endpoint w.ep answered 410 Gone, retrying until
+// it is stored or the worker stops; the bucket watch then retires every
+// replica's worker.
+func (d *Dispatcher) disableGone(w *worker, status int, at time.Time) {
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := d.reg.updateState(ctx, w.ep.ID, func(st *State) bool {
+			if st.disabledFor(w.ep) {
+				return false
+			}
+			st.Disabled = &Disabled{At: at.UTC(), Reason: DisabledGone, Status: status, URLHash: urlHash(w.ep.URL)}
+			st.Failing = nil
+			return true
+		})
+		cancel()
+		if err == nil {
+			return
+		}
+		d.log.Error("webhook: cannot record the endpoint as disabled; retrying", "endpoint", w.ep.ID, "err", err)
+		if !w.sleep(5 * time.Second) {
+			return
+		}
+	}
+}
+
+// writeFailing stores (f) or clears (nil) the failing mark of an
+// endpoint, keeping the first Since of a mark already stored.
+func (d *Dispatcher) writeFailing(ctx context.Context, id string, f *Failing) error {
+	return d.reg.updateState(ctx, id, func(st *State) bool {
+		if (f == nil) == (st.Failing == nil) {
+			return false
+		}
+		st.Failing = f
+		return true
+	})
 }

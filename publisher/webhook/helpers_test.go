@@ -28,7 +28,7 @@ import (
 // testSecret is a fixed valid secret (24 zero bytes would do as well).
 const testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("WEBHOOK_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -229,14 +229,17 @@ func checkOnceInOrder(t *testing.T, got []delivery, want []string) {
 	}
 }
 
-// fastOptions are Options with tiny timings for tests.
+// fastOptions are Options with tiny timings for tests, and loopback
+// receivers allowed.
 func fastOptions(t *testing.T, eps ...Endpoint) Options {
 	return Options{
 		Endpoints:      eps,
-		MaxDeliver:     1000,
 		AttemptTimeout: 2 * time.Second,
 		BackoffBase:    20 * time.Millisecond,
 		BackoffMax:     200 * time.Millisecond,
+		ProbeMax:       200 * time.Millisecond,
+		AckWait:        3 * time.Second,
+		AllowPrivate:   true,
 		Registerer:     prometheus.NewRegistry(),
 		Logger:         testLogger(t),
 	}
