@@ -142,6 +142,7 @@ type Server struct {
 	metrics      *metrics
 	mux          *http.ServeMux
 	sse          *sseSlots
+	requests     *requestCounts // check-schedule requests per name, for previews
 	sseHeartbeat time.Duration
 	failClosed   bool
 	publicCheck  bool
@@ -172,6 +173,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 		sse:          newSSESlots(opts.SSEMaxClients),
 		sseHeartbeat: opts.SSEHeartbeat,
 	}
+	s.requests = newRequestCounts(deps.Status.Config)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -213,6 +215,7 @@ func (s *Server) routes(metricsHandler, ui http.Handler) {
 	m.Handle("GET /api/v1/history", s.admin(false, s.listHistory))
 	m.Handle("GET /api/v1/history/{version}", s.admin(false, s.getVersion))
 	m.Handle("POST /api/v1/rollback", s.admin(true, s.rollback))
+	m.Handle("POST /api/v1/preview", s.admin(false, s.preview))
 	m.Handle("GET /api/v1/events", s.admin(false, s.events))
 	m.Handle("GET /api/v1/webhooks", s.admin(false, s.listWebhooks))
 	m.Handle("POST /api/v1/webhooks", s.admin(true, s.createWebhook))
