@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -83,7 +84,6 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request, _ principal) {
 		From: now.UTC(), To: to.UTC(), Schedules: []schedulePreview{},
 	}
 	ans.Errors, ans.ErrorsTruncated = listErrors(err)
-	ans.Warnings, ans.WarningsTruncated = listWarnings(warnings)
 	if err == nil {
 		diffs := engine.Diff(published, draft, now, to)
 		names := make([]string, len(diffs))
@@ -93,9 +93,30 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request, _ principal) {
 		counts := s.requests.recent(now, names)
 		for i, d := range diffs {
 			ans.Schedules = append(ans.Schedules, schedulePreview{ScheduleDiff: d, RecentRequests: counts[i]})
+			if d.Change == engine.ChangeRemoved && counts[i] > 0 {
+				warnings = append(warnings, s.removedWarning(d.Name, counts[i]))
+			}
 		}
 	}
+	ans.Warnings, ans.WarningsTruncated = listWarnings(warnings)
 	writeJSON(w, http.StatusOK, ans)
+}
+
+// removedWarning is the warning of a preview that removes (or renames) a
+// schedule still being asked for: its callers would get 404 and the
+// fail-open (or fail-closed) answer from then on.
+func (s *Server) removedWarning(name string, requests uint64) engine.FieldWarning {
+	fallback := "open"
+	if s.failClosed {
+		fallback = "closed"
+	}
+	noun := "requests"
+	if requests == 1 {
+		noun = "request"
+	}
+	return engine.FieldWarning{Path: "schedules", Message: fmt.Sprintf(
+		"schedule %s is removed (or renamed), but it had %d check-schedule %s in the last 24 hours: its callers would get 404 and fail %s",
+		quote(name), requests, noun, fallback)}
 }
 
 // listErrors lists the problems of a document Load rejected (at most

@@ -167,6 +167,11 @@ func TestPreviewRename(t *testing.T) {
 	if !p.Valid {
 		t.Fatalf("invalid: %v", p.Errors)
 	}
+	// The removal is shouted about among the warnings too.
+	if len(p.Warnings) != 1 || p.Warnings[0] != (problem{"schedules",
+		`schedule "Weekend" is removed (or renamed), but it had 4 check-schedule requests in the last 24 hours: its callers would get 404 and fail open`}) {
+		t.Errorf("warnings %+v", p.Warnings)
+	}
 	removed, added := p.schedule(t, "Weekend"), p.schedule(t, "Weekend Desk")
 	if removed.Change != "removed" || removed.RecentRequests != 4 || added.Change != "added" || added.RecentRequests != 2 {
 		t.Fatalf("removed %+v\nadded %+v", removed, added)
@@ -283,4 +288,17 @@ func TestPreviewRequests(t *testing.T) {
 		})
 	}
 	expect(t, "GET", e.get("/api/v1/preview", viewerToken), http.StatusMethodNotAllowed)
+}
+
+func TestPreviewRemovedFailClosed(t *testing.T) {
+	e := newEnv(t, envOptions{opts: api.Options{FailClosed: true}})
+	expect(t, "check", e.get("/check-schedule?name=Sales", ""), http.StatusOK)
+	p := e.preview(viewerToken, strings.Replace(baseDoc, `"name": "Sales"`, `"name": "Sales EU"`, 1), 1)
+	if len(p.Warnings) != 1 || !strings.HasSuffix(p.Warnings[0].Message, "had 1 check-schedule request in the last 24 hours: its callers would get 404 and fail closed") {
+		t.Errorf("warnings %+v", p.Warnings)
+	}
+	// A removed name nobody asked for is no warning.
+	if p := e.preview(viewerToken, strings.Replace(baseDoc, `"name": "Weekend"`, `"name": "Weekend Desk"`, 1), 1); len(p.Warnings) != 0 {
+		t.Errorf("warnings %+v", p.Warnings)
+	}
 }

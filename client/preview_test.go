@@ -35,7 +35,8 @@ func TestPreviewAndPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.Valid || len(p.Errors) != 0 || len(p.Warnings) != 0 || p.PublishedVersion != 1 || p.To.Sub(p.From).Hours() != 48 {
+	if !p.Valid || len(p.Errors) != 0 || len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0].Message, "3 check-schedule requests") ||
+		p.PublishedVersion != 1 || p.To.Sub(p.From).Hours() != 48 {
 		t.Fatalf("preview %+v", p)
 	}
 	changes := map[string]client.SchedulePreview{}
