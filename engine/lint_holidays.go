@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 )
@@ -15,9 +14,8 @@ const maxCandidateDates = 32
 // calendar might replace.
 type holidayCandidate struct {
 	rule  *compiledRule
-	dates []date          // every date it matches (dated), or those of the next four years (recurring)
-	dated bool            // startDate and endDate bound it: it expires
-	has   map[string]bool // calendar codes every schedule listing it already has a "holidays" rule for
+	dates []date // every date it matches (dated), or those of the next four years (recurring)
+	dated bool   // startDate and endDate bound it: it expires
 }
 
 // holidayLists suggests a "holidays" calendar for fixed-date holiday rules:
@@ -38,7 +36,7 @@ func (l *linter) holidayLists() {
 		c := newHolidayCache(lists[code])
 		caches[code] = c
 		for i, cand := range cands {
-			if !cand.has[code] && allHolidays(c, cand.dates) {
+			if allHolidays(c, cand.dates) {
 				matches[code] = append(matches[code], i)
 			}
 		}
@@ -82,37 +80,28 @@ func (l *linter) holidayLists() {
 
 // holidayCandidates lists the rules of the config that a holiday calendar
 // might replace: closed, all day, on a few fixed dates, listed by a
-// schedule, not already a "holidays" rule.
+// schedule without a holiday calendar, not already a "holidays" rule.
 func (l *linter) holidayCandidates() []holidayCandidate {
-	// For each rule, the calendar codes that every schedule listing it
-	// already uses (nil: listed by none).
-	has := make([]map[string]bool, len(l.cfg.rules))
+	// For each rule: listed by a schedule, and by one without a holiday
+	// calendar (a schedule with one needs no suggestion of another).
+	listed := make([]bool, len(l.cfg.rules))
+	bare := make([]bool, len(l.cfg.rules))
 	for _, s := range l.cfg.schedules {
-		own := map[string]bool{}
+		hasCalendar := false
 		for _, r := range s.rules {
-			if r.holidays != nil {
-				own[normalizeCalendarCode(r.src.Holidays)] = true
-			}
+			hasCalendar = hasCalendar || r.holidays != nil
 		}
 		for _, r := range s.rules {
-			switch prev := has[r.index]; {
-			case prev == nil:
-				has[r.index] = maps.Clone(own) // non-nil: listed
-			default:
-				for code := range prev {
-					if !own[code] {
-						delete(prev, code)
-					}
-				}
-			}
+			listed[r.index] = true
+			bare[r.index] = bare[r.index] || !hasCalendar
 		}
 	}
 	var out []holidayCandidate
 	for _, r := range l.cfg.rules {
-		if has[r.index] == nil || r.src.IsOpen || r.holidays != nil || r.overnight || r.start != 0 || r.end != minutesPerDay {
+		if !listed[r.index] || !bare[r.index] || r.src.IsOpen || r.holidays != nil || r.overnight || r.start != 0 || r.end != minutesPerDay {
 			continue
 		}
-		c := holidayCandidate{rule: r, has: has[r.index]}
+		c := holidayCandidate{rule: r}
 		first, last := l.today, l.today+lintDays
 		switch {
 		case r.hasStart && r.hasEnd && r.endDate-r.startDate < maxCandidateDates:
