@@ -45,12 +45,15 @@ func LoadWithWarnings(data []byte, now time.Time) (*Config, []FieldWarning, erro
 // Lint returns the warnings of the config as of instant now, in a fixed
 // order (rules, then holiday lists, then schedules):
 //
-//   - a rule that can no longer match: its endDate or one-off date is past,
+//   - a rule that can no longer match: its endDate or one-off date is past
+//     (in every time zone: a day's margin),
 //     its RRULE's UNTIL or COUNT has run out, or it matches no date in the
 //     next four years (an impossible date such as 30 February);
 //   - a rule that no schedule lists;
-//   - fixed-date closed rules whose dates are all public holidays of one
-//     holiday calendar, which a "holidays" rule would replace for good;
+//   - two or more closed all-day rules on fixed dates (one at least
+//     expiring), listed by schedules without a holiday calendar, whose
+//     dates are all public holidays of one calendar: a "holidays" rule
+//     would replace them for good;
 //   - a closed rule that never decides in a schedule because an earlier
 //     closed rule matches whenever it does (checked soundly: only a proven
 //     cover is reported, never a guess);
