@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math/bits"
+	"reflect"
 	"strings"
 	"time"
 
@@ -309,7 +310,9 @@ func (r *compiledRule) eachDate(first, last date, fn func(date) bool) {
 		cache = r.holidays
 	default:
 		for d := first; d <= last; d++ {
-			if !fn(d) {
+			// dateMatch, not every day: a date condition added to rules
+			// later is honoured here without a change.
+			if ok, _ := r.dateMatch(d); ok && !fn(d) {
 				return
 			}
 		}
@@ -355,6 +358,9 @@ func (l *linter) budget() bool {
 // overnight window also needs a to match the day after each of its dates,
 // which only a plain date range guarantees.
 func structuralCover(a, b *compiledRule) bool {
+	if !onlyKnownConditions(a.src) {
+		return false // a has a date condition this proof does not know
+	}
 	if a.rec != nil && a.rec != b.rec || a.holidays != nil && a.holidays != b.holidays {
 		return false
 	}
@@ -377,6 +383,17 @@ func structuralCover(a, b *compiledRule) bool {
 		}
 	}
 	return true
+}
+
+// onlyKnownConditions reports whether r uses no field beyond those
+// structuralCover reasons about. A field added to Rule later (a calendar,
+// say) makes it answer false, so the proof stays sound until it learns the
+// new condition; conditions of the covered rule need no such care, as they
+// only remove dates.
+func onlyKnownConditions(r Rule) bool {
+	r.ID, r.Name, r.IsOpen, r.ClosedReason = "", "", false, ""
+	r.DateRRule, r.StartDate, r.EndDate, r.StartTime, r.EndTime, r.Holidays = "", "", "", "", "", ""
+	return reflect.ValueOf(r).IsZero()
 }
 
 // firstDate is the earliest date rule r can match, if it has one: its
