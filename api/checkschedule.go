@@ -130,6 +130,13 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) string {
 			cur, ok = s.status.Evaluate(p.name, at)
 		}
 	}
+	// Counted for previews (callers of a removed name get 404), at the
+	// answer's own clock reading when it has one.
+	if ok && p.simulate == "" {
+		s.requests.add(p.name, cur.At)
+	} else {
+		s.requests.add(p.name, s.now())
+	}
 	if !ok {
 		writeJSON(w, http.StatusNotFound, checkFailure{
 			IsOpen: !s.failClosed, ClosedReason: "error",

@@ -106,8 +106,13 @@ type putConfigRequest struct {
 	Message string          `json:"message"`
 }
 
+// versionAnswer is the answer of a successful PUT /api/v1/config: the new
+// version and the lint warnings of the document written (never a reason
+// to refuse it).
 type versionAnswer struct {
-	Version uint64 `json:"version"`
+	Version           uint64       `json:"version"`
+	Warnings          []fieldError `json:"warnings"`
+	WarningsTruncated bool         `json:"warningsTruncated,omitempty"`
 }
 
 func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) {
@@ -136,7 +141,8 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) 
 		writeErrorf(w, http.StatusBadRequest, `"message" is longer than %d characters`, maxMessageRunes)
 		return
 	}
-	if _, err := engine.Load(req.Data); err != nil {
+	_, warnings, err := engine.LoadWithWarnings(req.Data, s.now())
+	if err != nil {
 		s.metrics.write(writeInvalid)
 		writeInvalidConfig(w, http.StatusBadRequest, "", err)
 		return
@@ -149,7 +155,9 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) 
 		return
 	}
 	s.metrics.write(writeOK)
-	writeJSON(w, http.StatusOK, versionAnswer{Version: v})
+	ans := versionAnswer{Version: v}
+	ans.Warnings, ans.WarningsTruncated = listWarnings(warnings)
+	writeJSON(w, http.StatusOK, ans)
 }
 
 // rejectBody answers a body that could not be read (too large, or a broken

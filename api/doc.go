@@ -1,8 +1,8 @@
 // Package api serves the Schedule Manager over HTTP and owns every route:
 // Twilio's check-schedule contract (GET /check-schedule?name=&simulate=, or
 // POST with a JSON or form body), the admin JSON API under /api/v1 (config
-// with versioned compare-and-swap writes, schedules with their status and
-// timeline, manual close and reopen, history and rollback, live events as
+// with versioned compare-and-swap writes and their lint warnings, a preview
+// of a draft, schedules with their status and timeline, manual close and reopen, history and rollback, live events as
 // Server-Sent Events, webhook endpoints and dead letters), /healthz,
 // /readyz, /metrics and the web UI. It reaches the rest of the service
 // through small interfaces defined here (StatusSource, ConfigStore,
@@ -30,6 +30,11 @@
 //	if err != nil { ... }
 //	srv := &http.Server{Addr: ":8080", Handler: h, ReadTimeout: 10 * time.Second}
 //	srv.RegisterOnShutdown(h.Close) // ends open event streams
+//
+// POST /api/v1/preview compares a draft with the served config, schedule by
+// schedule, over the next days, with how many check-schedule requests each
+// name had on this replica in the last 24 hours (counted on the hot path
+// without allocating; unknown names are bounded, see requests.go).
 //
 // The handler does not apply configs: the application watches the store
 // and calls the scheduler's Apply, so an accepted write is served once the

@@ -152,6 +152,7 @@ type Server struct {
 	metrics      *metrics
 	mux          *http.ServeMux
 	sse          *sseSlots
+	requests     *requestCounts // check-schedule requests per name, for previews
 	sseHeartbeat time.Duration
 	failClosed   bool
 	publicCheck  bool
@@ -182,6 +183,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 		sse:          newSSESlots(opts.SSEMaxClients, opts.SSEMaxPerToken),
 		sseHeartbeat: opts.SSEHeartbeat,
 	}
+	s.requests = newRequestCounts(deps.Status.Config)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -223,6 +225,7 @@ func (s *Server) routes(metricsHandler, ui http.Handler) {
 	m.Handle("GET /api/v1/history", s.admin(false, s.listHistory))
 	m.Handle("GET /api/v1/history/{version}", s.admin(false, s.getVersion))
 	m.Handle("POST /api/v1/rollback", s.admin(true, s.rollback))
+	m.Handle("POST /api/v1/preview", s.admin(false, s.preview))
 	m.Handle("GET /api/v1/events", s.admin(false, s.events))
 	m.Handle("GET /api/v1/webhooks", s.admin(false, s.listWebhooks))
 	m.Handle("POST /api/v1/webhooks", s.admin(true, s.createWebhook))

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -116,25 +115,11 @@ func (c *Client) PutConfig(ctx context.Context, data json.RawMessage, version ui
 	if !json.Valid(data) {
 		return 0, errors.New("client: PutConfig: data is not valid JSON")
 	}
-	msg, err := json.Marshal(message)
+	r, err := c.putConfig(ctx, data, version, message)
 	if err != nil {
 		return 0, err
 	}
-	// Built by hand: json.Marshal would compact and re-escape data.
-	var b bytes.Buffer
-	b.Grow(len(data) + len(msg) + 48)
-	b.WriteString(`{"version":`)
-	b.WriteString(strconv.FormatUint(version, 10))
-	b.WriteString(`,"message":`)
-	b.Write(msg)
-	b.WriteString(`,"data":`)
-	b.Write(data)
-	b.WriteString("}")
-	var out struct {
-		Version uint64 `json:"version"`
-	}
-	err = c.do(ctx, request{method: http.MethodPut, path: "/api/v1/config", body: b.Bytes()}, &out)
-	return out.Version, err
+	return r.Version, nil
 }
 
 // Schedules lists every schedule of the served config with its status now,

@@ -129,6 +129,7 @@ type request struct {
 	path   string // escaped, starting with '/'
 	query  url.Values
 	body   []byte // JSON, nil for none
+	retry  bool   // a POST without effect (a preview): retried like a read
 }
 
 func (r request) target() string {
@@ -140,7 +141,7 @@ func (r request) target() string {
 
 // idempotent reports whether the request may be sent again after a failure.
 func (r request) idempotent() bool {
-	return r.method == http.MethodGet || r.method == http.MethodHead
+	return r.method == http.MethodGet || r.method == http.MethodHead || r.retry
 }
 
 // do sends r, retrying reads, and decodes a 2xx JSON answer into out (when

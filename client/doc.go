@@ -29,6 +29,13 @@
 //		errors.As(err, &apiErr) // apiErr.Fields: [{rules[3].endTime "25:00" is not a time (HH:MM)}]
 //	}
 //
+//	// What would a draft change? (nothing is stored; a viewer token will do)
+//	p, err := c.Preview(ctx, draft, 14)
+//	for _, s := range p.Schedules {
+//		if s.Change == client.ChangeRemoved && s.RecentRequests > 0 { ... } // its callers would get 404
+//	}
+//	res, err := c.Publish(ctx, draft, cfg.Version, "new hours") // PutConfig, with the lint warnings
+//
 //	// Close a schedule now, reopen it later.
 //	_, err = c.CloseSchedule(ctx, "Support", "fire drill")
 //	_, err = c.OpenSchedule(ctx, "Support", "")

@@ -26,6 +26,7 @@ const (
 // immutable and safe for concurrent use.
 type Config struct {
 	doc       Document
+	rules     []*compiledRule // every rule in document order, used or not (for Lint)
 	schedules []*Schedule
 	byName    map[string]*Schedule
 }
@@ -75,6 +76,7 @@ func compile(doc Document) (*Config, error) {
 	recurrences := map[string]*recurrence{}
 	rules := make(map[string]*compiledRule, len(doc.Rules))
 	ruleNames := make(map[string]int, len(doc.Rules))
+	all := make([]*compiledRule, len(doc.Rules))
 	for i, r := range doc.Rules {
 		path := "rules[" + strconv.Itoa(i) + "]"
 		cr := compileRule(path, r, &errs, holidays, recurrences)
@@ -94,8 +96,9 @@ func compile(doc Document) (*Config, error) {
 			}
 		}
 		cr.index = i
+		all[i] = cr
 	}
-	cfg := &Config{doc: doc, byName: make(map[string]*Schedule, len(doc.Schedules))}
+	cfg := &Config{doc: doc, rules: all, byName: make(map[string]*Schedule, len(doc.Schedules))}
 	zones := map[string]*time.Location{} // one Location per zone: ~2.5 KB each
 	for i, s := range doc.Schedules {
 		path := "schedules[" + strconv.Itoa(i) + "]"
