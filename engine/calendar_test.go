@@ -237,7 +237,7 @@ func TestCalendarValidation(t *testing.T) {
 		{"refresh too often", []engine.CalendarDoc{{ID: "c", URL: "https://example.com/x.ics", Refresh: "* * * * *"}}, "c", []string{"fetches more often than every 5m0s"}},
 		{"refresh without url", []engine.CalendarDoc{{ID: "c", ICS: good, Refresh: "@every 6h"}}, "c", []string{"calendars[0].refresh: a refresh spec needs a url"}},
 		{"too big", []engine.CalendarDoc{{ID: "c", ICS: good + strings.Repeat("X", engine.MaxCalendarBytes)}}, "c", []string{"calendars[0].ics: is 1048" /* bytes */}},
-		{"too many events", []engine.CalendarDoc{{ID: "c", ICS: ics(repeatEvent(engine.MaxCalendarEvents+1)...)}}, "c", []string{"has 5001 events, the limit is 5000"}},
+		{"too many events", []engine.CalendarDoc{{ID: "c", ICS: ics(repeatEvent(engine.MaxCalendarEvents + 1)...)}}, "c", []string{"has 5001 events, the limit is 5000"}},
 		{"too many occurrences", []engine.CalendarDoc{{ID: "c", ICS: ics(repeatDaily(600)...)}}, "c", []string{"more than 200000 occurrences a year"}},
 	}
 	for _, tt := range tests {

@@ -6,12 +6,10 @@ import (
 	"time"
 
 	"github.com/rickar/cal/v2"
-	"github.com/rickar/cal/v2/ar"
 	"github.com/rickar/cal/v2/at"
 	"github.com/rickar/cal/v2/au"
 	"github.com/rickar/cal/v2/be"
 	"github.com/rickar/cal/v2/bg"
-	"github.com/rickar/cal/v2/br"
 	"github.com/rickar/cal/v2/ca"
 	"github.com/rickar/cal/v2/ch"
 	"github.com/rickar/cal/v2/cz"
@@ -31,7 +29,6 @@ import (
 	"github.com/rickar/cal/v2/nc"
 	"github.com/rickar/cal/v2/nl"
 	"github.com/rickar/cal/v2/no"
-	"github.com/rickar/cal/v2/nz"
 	"github.com/rickar/cal/v2/pl"
 	"github.com/rickar/cal/v2/ro"
 	"github.com/rickar/cal/v2/ru"
@@ -74,7 +71,7 @@ func holidaySources() []holidaySource {
 	}
 	const auN, chN, deN = "Australia", "Switzerland", "Germany"
 	return []holidaySource{
-		nat("AR", "Argentina", ar.Holidays),
+		nat("AR", "Argentina", arHolidays()),
 		nat("AT", "Austria", at.Holidays),
 		reg("AU", auN, "ACT", "Australian Capital Territory", au.HolidaysACT),
 		reg("AU", auN, "NSW", "New South Wales", au.HolidaysNSW),
@@ -86,7 +83,7 @@ func holidaySources() []holidaySource {
 		reg("AU", auN, "WA", "Western Australia", au.HolidaysWA),
 		nat("BE", "Belgium", be.Holidays),
 		nat("BG", "Bulgaria", bg.Holidays),
-		nat("BR", "Brazil", br.Holidays),
+		nat("BR", "Brazil", brHolidays()),
 		nat("CA", "Canada", ca.Holidays),
 		nat("CH", chN, ch.Holidays),
 		reg("CH", chN, "AG", "Aargau", ch.HolidaysAG),
@@ -148,7 +145,7 @@ func holidaySources() []holidaySource {
 		nat("NC", "New Caledonia", nc.Holidays),
 		nat("NL", "Netherlands", nl.Holidays),
 		nat("NO", "Norway", no.Holidays),
-		nat("NZ", "New Zealand", nz.Holidays),
+		nat("NZ", "New Zealand", nzHolidays()),
 		nat("PL", "Poland", pl.Holidays),
 		nat("RO", "Romania", ro.Holidays),
 		nat("RU", "Russia", ru.Holidays),
