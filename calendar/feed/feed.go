@@ -56,12 +56,14 @@ func Write(w io.Writer, s *engine.Schedule, now time.Time, o Options) error {
 	cal.Props.SetText(ical.PropProductID, ProdID)
 	cal.Props.SetText(ical.PropCalendarScale, "GREGORIAN")
 	cal.Props.SetText(ical.PropMethod, "PUBLISH")
-	cal.Props.SetText("X-WR-CALNAME", s.Name()+" opening hours")
-	cal.Props.SetText("X-WR-TIMEZONE", loc.String())
+	xtext(cal.Props, "X-WR-CALNAME", s.Name()+" opening hours")
+	xtext(cal.Props, "X-WR-TIMEZONE", loc.String())
+	xtext(cal.Props, "X-PUBLISHED-TTL", "PT1H") // Outlook's poll interval
+	// RFC 7986 §5.7: VALUE=DURATION is required on REFRESH-INTERVAL.
 	refresh := ical.NewProp(ical.PropRefreshInterval)
-	refresh.SetDuration(time.Hour)
+	refresh.Value = "PT1H"
+	refresh.Params.Set(ical.ParamValue, "DURATION")
 	cal.Props.Set(refresh)
-	cal.Props.SetText("X-PUBLISHED-TTL", "PT1H")
 
 	stamp := now.UTC().Truncate(time.Second)
 	type block struct {
@@ -124,4 +126,13 @@ func uid(schedule string, start, end time.Time, summary string) string {
 	h := sha256.New()
 	_, _ = io.WriteString(h, schedule+"\x00"+strconv.FormatInt(start.Unix(), 10)+"\x00"+strconv.FormatInt(end.Unix(), 10)+"\x00"+summary)
 	return hex.EncodeToString(h.Sum(nil)[:16]) + "@schedule-manager"
+}
+
+// xtext sets an X- property as text, escaped, without the VALUE=TEXT
+// parameter go-ical adds for properties it does not know.
+func xtext(props ical.Props, name, value string) {
+	p := ical.NewProp(name)
+	p.SetText(value)
+	p.Params.Del(ical.ParamValue)
+	props.Set(p)
 }
