@@ -56,6 +56,10 @@ type settings struct {
 	WebhookBackoffBase    time.Duration   `koanf:"webhook-backoff-base"`
 	WebhookBackoffMax     time.Duration   `koanf:"webhook-backoff-max"`
 	Webhooks              []webhookConfig `koanf:"webhooks"`
+
+	CalendarFetchDisabled bool          `koanf:"calendar-fetch-disabled"`
+	CalendarAllowPrivate  bool          `koanf:"calendar-allow-private"`
+	CalendarFetchTimeout  time.Duration `koanf:"calendar-fetch-timeout"`
 }
 
 // webhookConfig is one endpoint in the settings file. Secret may be
@@ -152,6 +156,9 @@ func addServeFlags(fs *pflag.FlagSet) {
 	fs.Duration("webhook-attempt-timeout", 10*time.Second, "timeout of one webhook POST")
 	fs.Duration("webhook-backoff-base", 5*time.Second, "delay after the first failed attempt (doubles each time)")
 	fs.Duration("webhook-backoff-max", 5*time.Minute, "longest delay between attempts")
+	fs.Bool("calendar-fetch-disabled", false, "do not fetch calendars by URL (calendars in the config still apply)")
+	fs.Bool("calendar-allow-private", false, "let calendar URLs reach private and loopback addresses")
+	fs.Duration("calendar-fetch-timeout", 30*time.Second, "timeout of one calendar download")
 }
 
 // loadSettings merges file, environment and flags. environ is os.Environ in
@@ -314,6 +321,8 @@ func (s settings) options() (app.Options, error) {
 		Duplicates: s.EventDuplicates, SnapshotSpec: s.SnapshotSpec}
 	o.Webhooks = app.WebhookOptions{Disabled: s.WebhooksDisabled, MaxDeliver: s.WebhookMaxDeliver,
 		AttemptTimeout: s.WebhookAttemptTimeout, BackoffBase: s.WebhookBackoffBase, BackoffMax: s.WebhookBackoffMax}
+	o.Calendars = app.CalendarOptions{FetchDisabled: s.CalendarFetchDisabled, AllowPrivate: s.CalendarAllowPrivate,
+		FetchTimeout: s.CalendarFetchTimeout}
 	for i, w := range s.Webhooks {
 		secret := w.Secret
 		if name, ok := strings.CutPrefix(secret, "env:"); ok {
