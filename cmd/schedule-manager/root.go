@@ -67,6 +67,7 @@ the script for that shell (see schedule-manager completion --help).`,
 		newServeCmd(c),
 		newImportCmd(c),
 		newExportCmd(c),
+		newCalendarCmd(c),
 	)
 	addCompletionCmd(root)
 	markRunErrors(root)
