@@ -213,7 +213,7 @@ func TestAlertRules(t *testing.T) {
 	}
 	for _, m := range []string{"schedmgr_config_version_lag > 0", "schedmgr_webhook_dead_letters_total",
 		"schedmgr_webhook_deliveries_total", "schedmgr_event_publish_lag_seconds_bucket", "schedmgr_reconcile_repairs_total",
-		`schedmgr_check_requests_total{outcome="error"}`} {
+		`schedmgr_check_requests_total{outcome="error"}`, "schedmgr_calendar_last_failure_timestamp_seconds"} {
 		if !strings.Contains(all, m) {
 			t.Errorf("no alert uses %s", m)
 		}
