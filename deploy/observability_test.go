@@ -344,8 +344,24 @@ func TestMetricNamesAreExported(t *testing.T) {
 	a := apptest.Start(t, func(o *app.Options) {
 		o.NATSListen = "off"
 		o.Tokens = nil
+		o.Calendars.AllowPrivate = true // the calendar origin below is on loopback
 	})
 	base := "http://" + a.HTTPAddr()
+
+	// Calendar fetches: one succeeds, one fails (HTTP 404).
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ok.ics" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART;VALUE=DATE:20300101\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+	}))
+	defer origin.Close()
+	for _, c := range []string{"ok", "gone"} {
+		if code, body := request(t, "PUT", base+"/api/v1/calendars/"+c, token, fmt.Sprintf(`{"url":%q}`, origin.URL+"/"+c+".ics")); code != http.StatusOK {
+			t.Logf("PUT /api/v1/calendars/%s: %d %s: the calendar metrics may stay missing", c, code, body)
+		}
+	}
 
 	// Two webhook receivers: one accepts, one rejects (a dead letter).
 	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
