@@ -70,13 +70,14 @@ func parseCalendar(text string) ([]calEvent, error) {
 	}
 	// Instances changed one by one (RECURRENCE-ID) replace the instance of
 	// their series: collect them first, by UID.
+	zones := zoneCache{}
 	overridden := map[string][]time.Time{}
 	for _, ev := range vevents {
 		rid := ev.Props.Get(ical.PropRecurrenceID)
 		if rid == nil {
 			continue
 		}
-		t, _, err := propTime(rid)
+		t, _, err := propTime(rid, zones)
 		if err != nil {
 			return nil, fmt.Errorf("%s: RECURRENCE-ID: %w", eventLabel(ev), err)
 		}
@@ -86,7 +87,7 @@ func parseCalendar(text string) ([]calEvent, error) {
 	events := make([]calEvent, 0, len(vevents))
 	bound := 0
 	for _, ev := range vevents {
-		e, n, skip, err := reduceEvent(ev, overridden)
+		e, n, skip, err := reduceEvent(ev, overridden, zones)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", eventLabel(ev), err)
 		}
@@ -123,7 +124,7 @@ func propText(c *ical.Component, name string) string {
 
 // reduceEvent turns one VEVENT into a calEvent and the upper bound of its
 // occurrences in a year. Cancelled events are skipped.
-func reduceEvent(ev ical.Event, overridden map[string][]time.Time) (calEvent, int, bool, error) {
+func reduceEvent(ev ical.Event, overridden map[string][]time.Time, zones zoneCache) (calEvent, int, bool, error) {
 	var e calEvent
 	if st, err := ev.Status(); err == nil && st == ical.EventCancelled {
 		return e, 0, true, nil
@@ -137,7 +138,7 @@ func reduceEvent(ev ical.Event, overridden map[string][]time.Time) (calEvent, in
 	if sp == nil {
 		return e, 0, false, errors.New("has no DTSTART")
 	}
-	start, kind, err := propTime(sp)
+	start, kind, err := propTime(sp, zones)
 	if err != nil {
 		return e, 0, false, fmt.Errorf("DTSTART: %w", err)
 	}
@@ -146,7 +147,7 @@ func reduceEvent(ev ical.Event, overridden map[string][]time.Time) (calEvent, in
 	case ep != nil && dp != nil:
 		return e, 0, false, errors.New("has both DTEND and DURATION")
 	case ep != nil:
-		end, ekind, err := propTime(ep)
+		end, ekind, err := propTime(ep, zones)
 		if err != nil {
 			return e, 0, false, fmt.Errorf("DTEND: %w", err)
 		}
@@ -179,7 +180,7 @@ func reduceEvent(ev ical.Event, overridden map[string][]time.Time) (calEvent, in
 	if ev.Props.Get(ical.PropRecurrenceID) != nil {
 		return e, 1, false, nil // one changed instance: a single event
 	}
-	set, bound, err := recurrenceSet(ev, start, overridden[propText(ev.Component, ical.PropUID)])
+	set, bound, err := recurrenceSet(ev, start, overridden[propText(ev.Component, ical.PropUID)], zones)
 	if err != nil {
 		return e, 0, false, err
 	}
@@ -197,7 +198,7 @@ func validText(s string) bool {
 // teambition/rrule-go from its RRULE, RDATE and EXDATE properties (read
 // with go-ical's value parsers) and the instances overridden elsewhere. It
 // returns nil for an event that does not recur.
-func recurrenceSet(ev ical.Event, start time.Time, overridden []time.Time) (*rrule.Set, int, error) {
+func recurrenceSet(ev ical.Event, start time.Time, overridden []time.Time, zones zoneCache) (*rrule.Set, int, error) {
 	rr := ev.Props.Values(ical.PropRecurrenceRule)
 	rdates := ev.Props.Values(ical.PropRecurrenceDates)
 	if len(rr) == 0 && len(rdates) == 0 {
@@ -227,7 +228,7 @@ func recurrenceSet(ev ical.Event, start time.Time, overridden []time.Time) (*rru
 	set.DTStart(start)
 	set.RDate(start) // RFC 5545: DTSTART is always the first instance
 	for _, p := range rdates {
-		ts, err := timeList(p)
+		ts, err := timeList(p, zones)
 		if err != nil {
 			return nil, 0, fmt.Errorf("RDATE: %w", err)
 		}
@@ -237,7 +238,7 @@ func recurrenceSet(ev ical.Event, start time.Time, overridden []time.Time) (*rru
 		bound += len(ts)
 	}
 	for _, p := range ev.Props.Values(ical.PropExceptionDates) {
-		ts, err := timeList(p)
+		ts, err := timeList(p, zones)
 		if err != nil {
 			return nil, 0, fmt.Errorf("EXDATE: %w", err)
 		}
@@ -277,7 +278,7 @@ func yearlyBound(o *rrule.ROption) int {
 
 // timeList reads an RDATE or EXDATE property, whose value may be a
 // comma-separated list (go-ical reads one value at a time).
-func timeList(p ical.Prop) ([]time.Time, error) {
+func timeList(p ical.Prop, zones zoneCache) ([]time.Time, error) {
 	if strings.EqualFold(p.Params.Get(ical.ParamValue), "PERIOD") {
 		return nil, errors.New("PERIOD values are not supported")
 	}
@@ -285,7 +286,7 @@ func timeList(p ical.Prop) ([]time.Time, error) {
 	for v := range strings.SplitSeq(p.Value, ",") {
 		one := p
 		one.Value = strings.TrimSpace(v)
-		t, _, err := propTime(&one)
+		t, _, err := propTime(&one, zones)
 		if err != nil {
 			return nil, err
 		}
@@ -296,33 +297,55 @@ func timeList(p ical.Prop) ([]time.Time, error) {
 
 // propTime reads a DATE or DATE-TIME property with go-ical. All-day dates
 // and floating times come back as UTC wall clocks; TZID names that Go does
-// not know (Outlook's Windows names) are mapped to IANA ones first.
-func propTime(p *ical.Prop) (time.Time, eventKind, error) {
+// not know (Outlook's Windows names) are mapped to IANA ones first, and
+// each zone is loaded once per calendar (zones).
+func propTime(p *ical.Prop, zones zoneCache) (time.Time, eventKind, error) {
 	q := *p
 	q.Params = ical.Params{}
 	for k, v := range p.Params {
-		q.Params[k] = v
-	}
-	kind := eventZoned
-	if tzid := q.Params.Get(ical.PropTimezoneID); tzid != "" {
-		name, err := resolveTZID(tzid)
-		if err != nil {
-			return time.Time{}, 0, err
+		if k != ical.PropTimezoneID {
+			q.Params[k] = v
 		}
-		q.Params.Set(ical.PropTimezoneID, name)
 	}
+	kind, loc := eventZoned, time.UTC
+	tzid := p.Params.Get(ical.PropTimezoneID)
 	switch {
 	case strings.EqualFold(q.Params.Get(ical.ParamValue), "DATE") || len(q.Value) == len("20060102"):
-		kind = eventAllDay
-		q.Params.Del(ical.PropTimezoneID) // a date has no zone
-	case !strings.HasSuffix(q.Value, "Z") && q.Params.Get(ical.PropTimezoneID) == "":
+		kind = eventAllDay // a date has no zone
+	case strings.HasSuffix(q.Value, "Z"):
+	case tzid != "":
+		var err error
+		if loc, err = zones.load(tzid); err != nil {
+			return time.Time{}, 0, err
+		}
+	default:
 		kind = eventFloating
 	}
-	t, err := q.DateTime(time.UTC)
+	// Without TZID, go-ical reads a local date-time in loc.
+	t, err := q.DateTime(loc)
 	if err != nil {
 		return time.Time{}, 0, fmt.Errorf("%s is not a date or date-time: %s", quote(p.Value), strings.TrimPrefix(err.Error(), "ical: "))
 	}
 	return t, kind, nil
+}
+
+// zoneCache holds the zones of one calendar's TZIDs.
+type zoneCache map[string]*time.Location
+
+func (z zoneCache) load(tzid string) (*time.Location, error) {
+	if loc, ok := z[tzid]; ok {
+		return loc, nil
+	}
+	name, err := resolveTZID(tzid)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown time zone %s", quote(tzid))
+	}
+	z[tzid] = loc
+	return loc, nil
 }
 
 // resolveTZID maps a TZID parameter to an IANA zone name that Go loads.
