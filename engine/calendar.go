@@ -89,7 +89,15 @@ func (v *calView) dayBreaks(d date) []int {
 
 // expand computes one year of the view: every occurrence of every event
 // that touches the year, mapped to the zone's wall clock.
-func (v *calView) expand(year int) *calYear {
+func (v *calView) expand(year int) (cy *calYear) {
+	// The rules were checked when the calendar was compiled (checkEventRRule)
+	// against the inputs rrule-go is known to panic on; should another one
+	// panic, the year has no events rather than the process stopping.
+	defer func() {
+		if recover() != nil {
+			cy = emptyCalYear()
+		}
+	}()
 	jan1 := civil(year, 1, 1)
 	ndays := int(civil(year+1, 1, 1) - jan1)
 	perDay := make([][]calSpan, ndays)
@@ -140,7 +148,7 @@ func (v *calView) expand(year int) *calYear {
 			each(t)
 		}
 	}
-	cy := &calYear{}
+	cy = &calYear{}
 	for i, spans := range perDay {
 		sort.Slice(spans, func(a, b int) bool {
 			if spans[a].from != spans[b].from {
@@ -173,6 +181,9 @@ func (v *calView) expand(year int) *calYear {
 	}
 	return cy
 }
+
+// emptyCalYear is a year without events.
+func emptyCalYear() *calYear { return &calYear{} }
 
 // addInstants maps the instants [from, to) to the view's wall clock. Inside
 // one constant-offset period the wall clock is linear in instants; a

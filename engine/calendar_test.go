@@ -305,3 +305,29 @@ func TestCalendarOutlookZonesAndFingerprint(t *testing.T) {
 		t.Error("a changed calendar text must change the fingerprint of schedules using it")
 	}
 }
+
+func TestCalendarRRuleGuards(t *testing.T) {
+	for rule, want := range map[string]string{
+		"FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30":  "never occur",
+		"FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=31": "never occur",
+		"FREQ=MONTHLY;BYDAY=8MO":              "BYDAY position 8 is out of range",
+		"FREQ=YEARLY;BYEASTER=400":            "BYEASTER offset 400",
+		"FREQ=DAILY;BYHOUR=9,10":              "BYHOUR, BYMINUTE and BYSECOND are not supported",
+		"FREQ=DAILY;BYYEARDAY=100":            "not supported with FREQ=DAILY",
+		"FREQ=WEEKLY;INTERVAL=5000":           "INTERVAL is larger than 1000",
+	} {
+		text := ics("UID:a\nSUMMARY:x\nDTSTART;VALUE=DATE:20260101\nRRULE:" + rule)
+		doc := engine.Document{Calendars: []engine.CalendarDoc{{ID: "c", ICS: text}}}
+		_, err := engine.Compile(doc)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", rule, err, want)
+		}
+	}
+	// Possible ones pass: 29 February, the last day of the month.
+	for _, rule := range []string{"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", "FREQ=MONTHLY;BYMONTHDAY=-1", "FREQ=MONTHLY;BYDAY=-1FR", "FREQ=DAILY;BYDAY=MO,TU"} {
+		text := ics("UID:a\nSUMMARY:x\nDTSTART;VALUE=DATE:20260101\nRRULE:" + rule)
+		if _, err := engine.Compile(engine.Document{Calendars: []engine.CalendarDoc{{ID: "c", ICS: text}}}); err != nil {
+			t.Errorf("%s: %v", rule, err)
+		}
+	}
+}

@@ -53,7 +53,15 @@ const (
 // parseCalendar parses the text of an iCalendar calendar with
 // github.com/emersion/go-ical and reduces its events. Every problem is
 // reported with the event's UID or SUMMARY, so an admin can find it.
-func parseCalendar(text string) ([]calEvent, error) {
+func parseCalendar(text string) (events []calEvent, err error) {
+	// go-ical panics on some malformed content lines (an index out of range
+	// in its parameter decoder, found by FuzzCalendar); a fetched calendar
+	// must not take the service down, so a panic is a parse error.
+	defer func() {
+		if v := recover(); v != nil {
+			events, err = nil, fmt.Errorf("is not a valid iCalendar calendar: the parser failed (%v)", v)
+		}
+	}()
 	if len(text) > MaxCalendarBytes {
 		return nil, fmt.Errorf("is %d bytes long, the limit is %d", len(text), MaxCalendarBytes)
 	}
@@ -84,7 +92,7 @@ func parseCalendar(text string) ([]calEvent, error) {
 		uid := propText(ev.Component, ical.PropUID)
 		overridden[uid] = append(overridden[uid], t)
 	}
-	events := make([]calEvent, 0, len(vevents))
+	events = make([]calEvent, 0, len(vevents))
 	bound := 0
 	for _, ev := range vevents {
 		e, n, skip, err := reduceEvent(ev, overridden, zones)
@@ -214,8 +222,8 @@ func recurrenceSet(ev ical.Event, start time.Time, overridden []time.Time, zones
 		if err != nil {
 			return nil, 0, fmt.Errorf("RRULE: %s", truncate(strings.TrimPrefix(err.Error(), "ical: "), 200))
 		}
-		if opt.Freq > rrule.DAILY { // HOURLY, MINUTELY, SECONDLY
-			return nil, 0, fmt.Errorf("RRULE: FREQ=%s is not supported (events may recur at most daily)", opt.Freq)
+		if err := checkEventRRule(opt, start); err != nil {
+			return nil, 0, fmt.Errorf("RRULE: %w", err)
 		}
 		opt.Dtstart = start
 		r, err := rrule.NewRRule(*opt)
@@ -250,6 +258,56 @@ func recurrenceSet(ev ical.Event, start time.Time, overridden []time.Time, zones
 		set.ExDate(t)
 	}
 	return set, bound, nil
+}
+
+// checkEventRRule refuses what rrule-go cannot expand safely or cheaply.
+// It panics on BYDAY positions a month cannot have and BYEASTER offsets
+// outside Easter's year, and cannot expand year 0 (recurrence.go checks
+// the same for dateRRule). A rule that can never occur makes rrule-go
+// search every period up to the year 9999 on each expansion (0.6 s for a
+// daily one), so the impossible month-day combinations are refused, and
+// the daily and weekly rules that could hide one.
+func checkEventRRule(o *rrule.ROption, start time.Time) error {
+	switch {
+	case o.Freq > rrule.DAILY: // HOURLY, MINUTELY, SECONDLY
+		return fmt.Errorf("FREQ=%s is not supported (events may recur at most daily)", o.Freq)
+	case len(o.Byhour) > 0 || len(o.Byminute) > 0 || len(o.Bysecond) > 0:
+		return errors.New("BYHOUR, BYMINUTE and BYSECOND are not supported (events may recur at most daily)")
+	case o.Interval < 0 || o.Count < 0:
+		return errors.New("INTERVAL and COUNT must be positive")
+	case o.Interval > 1000:
+		return errors.New("INTERVAL is larger than 1000")
+	case start.Year() < 1 || start.Year() > 9000:
+		return errors.New("DTSTART must be between the years 1 and 9000")
+	case (o.Freq == rrule.DAILY || o.Freq == rrule.WEEKLY) && (len(o.Byyearday) > 0 || len(o.Byweekno) > 0 || len(o.Bysetpos) > 0):
+		return fmt.Errorf("BYYEARDAY, BYWEEKNO and BYSETPOS are not supported with FREQ=%s (use MONTHLY or YEARLY)", o.Freq)
+	}
+	inMonth := o.Freq == rrule.MONTHLY || (o.Freq == rrule.YEARLY && len(o.Bymonth) > 0)
+	for _, w := range o.Byweekday {
+		if n := w.N(); (inMonth && (n > 5 || n < -5)) || n > 53 || n < -53 {
+			return fmt.Errorf("BYDAY position %d is out of range", n)
+		}
+	}
+	for _, e := range o.Byeaster {
+		if e < -80 || e > 249 {
+			return fmt.Errorf("BYEASTER offset %d is out of range (-80 to 249, within Easter's year)", e)
+		}
+	}
+	if len(o.Bymonthday) > 0 && len(o.Bymonth) > 0 {
+		possible := false
+		for _, m := range o.Bymonth {
+			for _, d := range o.Bymonthday {
+				n := daysIn(2024, time.Month(m)) // a leap year: 29 February exists
+				if (d > 0 && d <= n) || (d < 0 && -d <= n) {
+					possible = true
+				}
+			}
+		}
+		if !possible {
+			return errors.New("BYMONTH and BYMONTHDAY name no date that exists: the event would never occur")
+		}
+	}
+	return nil
 }
 
 // yearlyBound is an upper bound of the occurrences of a recurrence rule in
