@@ -191,8 +191,8 @@ func TestScheduleFeeds(t *testing.T) {
 		t.Fatalf("create: %s", r.body)
 	}
 	code, h, body = e.raw(http.MethodGet, path, "") // no token: the secret is the credential
-	if code != http.StatusOK || !strings.Contains(body, "X-WR-CALNAME:Support opening hours") {
-		t.Fatalf("feed link: %d %.300s", code, body)
+	if code != http.StatusOK || !strings.Contains(body, "X-WR-CALNAME:Support opening hours") || !strings.HasPrefix(h.Get("Content-Type"), "text/calendar") {
+		t.Fatalf("feed link: %d %s %.300s", code, h.Get("Content-Type"), body)
 	}
 	if strings.Contains(body, secret) {
 		t.Error("the feed shows its secret")
