@@ -2,11 +2,16 @@
 // Twilio's check-schedule contract (GET /check-schedule?name=&simulate=, or
 // POST with a JSON or form body), the admin JSON API under /api/v1 (config
 // with versioned compare-and-swap writes and their lint warnings, a preview
-// of a draft, schedules with their status and timeline, manual close and reopen, history and rollback, live events as
-// Server-Sent Events, webhook endpoints and dead letters), /healthz,
+// of a draft, schedules with their status and timeline, manual close and
+// reopen, history and rollback, live events as Server-Sent Events, webhook
+// endpoints and dead letters, holiday and iCalendar calendars, schedule
+// feeds as iCalendar), /healthz,
 // /readyz, /metrics and the web UI. It reaches the rest of the service
 // through small interfaces defined here (StatusSource, ConfigStore,
-// ReplicaLister, EventFeed, Webhooks, Health).
+// ReplicaLister, EventFeed, Webhooks, CalendarRefresher, FeedLinks,
+// Health). One route needs no token: GET /feeds/{secret}.ics, a schedule's
+// feed by a secret link (calendar clients cannot send a header); the
+// secret is stored hashed and never logged.
 //
 // Every answer is JSON, errors included ({"error": "..."} with a message that
 // says what to fix). Admin calls need "Authorization: Bearer <token>"; tokens

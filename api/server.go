@@ -84,6 +84,12 @@ type Deps struct {
 	Metrics http.Handler
 	// UI serves the admin web UI at / and /assets/. Optional.
 	UI http.Handler
+	// Calendars fetches calendars with a URL (refresh now, fetch status).
+	// Optional: without it POST /api/v1/calendars/{id}/refresh answers 404.
+	Calendars CalendarRefresher
+	// Feeds stores secret schedule feed links. Optional: without it
+	// /api/v1/feeds and /feeds/ answer 404.
+	Feeds FeedLinks
 	// Registerer receives the API's metrics. Optional.
 	Registerer prometheus.Registerer
 	// Logger receives errors and recovered panics. Optional.
@@ -144,6 +150,8 @@ type Server struct {
 	presence     ReplicaLister
 	feed         EventFeed
 	webhooks     Webhooks
+	calendars    CalendarRefresher
+	feeds        FeedLinks
 	health       Health
 	log          *slog.Logger
 	now          func() time.Time
@@ -174,6 +182,8 @@ func New(deps Deps, opts Options) (*Server, error) {
 		presence:     deps.Presence,
 		feed:         deps.Events,
 		webhooks:     deps.Webhooks,
+		calendars:    deps.Calendars,
+		feeds:        deps.Feeds,
 		health:       deps.Health,
 		log:          deps.Logger,
 		now:          deps.Now,
@@ -238,6 +248,15 @@ func (s *Server) routes(metricsHandler, ui http.Handler) {
 	m.Handle("POST /api/v1/webhooks/{id}/deadletters/{seq}/redeliver", s.admin(true, s.redeliverOne))
 	m.Handle("DELETE /api/v1/webhooks/{id}/deadletters/{seq}", s.admin(true, s.discardDeadLetter))
 	m.Handle("GET /api/v1/deadletters", s.admin(false, s.listDeadLetters))
+	m.Handle("GET /api/v1/calendars", s.admin(false, s.listCalendars))
+	m.Handle("PUT /api/v1/calendars/{id}", s.admin(true, s.putCalendar))
+	m.Handle("POST /api/v1/calendars/{id}/refresh", s.admin(true, s.refreshCalendar))
+	m.Handle("GET /api/v1/holidays/{code}", s.admin(false, s.listHolidays))
+	m.Handle("GET /api/v1/schedules/{name}/calendar.ics", s.admin(false, s.scheduleCalendar))
+	m.Handle("GET /api/v1/feeds", s.admin(false, s.listFeeds))
+	m.Handle("POST /api/v1/feeds", s.admin(true, s.createFeed))
+	m.Handle("DELETE /api/v1/feeds/{id}", s.admin(true, s.revokeFeed))
+	m.HandleFunc("GET "+feedPathPrefix+"{file}", s.publicFeed)
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /readyz", s.readyz)
 	m.Handle("GET /metrics", metricsHandler)
@@ -301,7 +320,7 @@ func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	if v == http.ErrAbortHandler {
 		panic(v)
 	}
-	s.log.Error("api: handler panic", "method", r.Method, "path", text.Truncate(r.URL.Path, maxQuoted), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	s.log.Error("api: handler panic", "method", r.Method, "path", text.Truncate(logPath(r.URL.Path), maxQuoted), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 	if r.URL.Path == checkPath {
 		s.metrics.checkError.Inc()
 	}

@@ -126,6 +126,9 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 	if a.webhooks != nil {
 		deps.Webhooks = a.webhooks
 	}
+	if err := a.startCalendars(runCtx, js, &deps); err != nil {
+		return nil, fmt.Errorf("calendars: %w", err)
+	}
 	if a.api, err = api.New(deps, api.Options{Tokens: tokens, FailClosed: o.FailClosed, CORSOrigins: o.CORSOrigins,
 		MaxBodyBytes: o.MaxBodyBytes, SSEHeartbeat: o.Events.SSEHeartbeat, SSEMaxClients: o.Events.SSEMaxClients,
 		SSEMaxPerToken: o.Events.SSEMaxPerToken, PublicMetrics: o.MetricsPublic}); err != nil {

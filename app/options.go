@@ -58,6 +58,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// Stdout receives the generated admin token, printed once.
 	Stdout io.Writer
+
+	// Calendars configure calendar fetching and feeds (see calendars.go).
+	Calendars CalendarOptions
 }
 
 // Defaults.
@@ -153,6 +156,9 @@ func (o Options) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := o.Webhooks.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := o.Calendars.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if o.AdminToken != "" && len(o.AdminToken) < 16 {

@@ -273,7 +273,7 @@ func TestAlertRules(t *testing.T) {
 	}
 	for _, m := range []string{"schedmgr_config_version_lag > 0", "schedmgr_webhook_dead_letters_total",
 		"schedmgr_webhook_attempts_total", "schedmgr_webhook_endpoint_disabled", "schedmgr_event_publish_lag_seconds_bucket", "schedmgr_reconcile_repairs_total",
-		`schedmgr_check_requests_total{outcome="error"}`} {
+		`schedmgr_check_requests_total{outcome="error"}`, "schedmgr_calendar_last_failure_timestamp_seconds"} {
 		if !strings.Contains(all, m) {
 			t.Errorf("no alert uses %s", m)
 		}
@@ -407,9 +407,25 @@ func TestMetricNamesAreExported(t *testing.T) {
 		o.NATSListen = "off"
 		o.Tokens = nil
 		o.MetricsAddr = "127.0.0.1:0"
-		o.Webhooks.AllowPrivate = true // the receivers are on loopback
+		o.Webhooks.AllowPrivate = true  // the receivers are on loopback
+		o.Calendars.AllowPrivate = true // the calendar origin below is on loopback
 	})
 	base := "http://" + a.HTTPAddr()
+
+	// Calendar fetches: one succeeds, one fails (HTTP 404).
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ok.ics" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART;VALUE=DATE:20300101\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+	}))
+	defer origin.Close()
+	for _, c := range []string{"ok", "gone"} {
+		if code, body := request(t, "PUT", base+"/api/v1/calendars/"+c, token, fmt.Sprintf(`{"url":%q}`, origin.URL+"/"+c+".ics")); code != http.StatusOK {
+			t.Logf("PUT /api/v1/calendars/%s: %d %s: the calendar metrics may stay missing", c, code, body)
+		}
+	}
 
 	// Two webhook receivers: one accepts, one rejects (a dead letter).
 	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))

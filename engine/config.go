@@ -72,6 +72,7 @@ func compile(doc Document) (*Config, error) {
 		errs.add("schedules", "%d schedules is more than the limit of %d", len(doc.Schedules), MaxSchedules)
 		return nil, &ValidationError{Errors: errs}
 	}
+	calendars := compileCalendars(doc.Calendars, &errs)
 	holidays := map[string]*yearCache{}
 	recurrences := map[string]*recurrence{}
 	rules := make(map[string]*compiledRule, len(doc.Rules))
@@ -80,6 +81,13 @@ func compile(doc Document) (*Config, error) {
 	for i, r := range doc.Rules {
 		path := "rules[" + strconv.Itoa(i) + "]"
 		cr := compileRule(path, r, &errs, holidays, recurrences)
+		if r.Calendar != "" {
+			if c, ok := calendars[r.Calendar]; ok {
+				cr.cal = c
+			} else if !calendarListed(doc.Calendars, r.Calendar) {
+				errs.add(path+".calendar", "no calendar with id %s", quote(r.Calendar))
+			}
+		}
 		switch {
 		case r.ID == "":
 			// reported by compileRule
@@ -118,6 +126,17 @@ func compile(doc Document) (*Config, error) {
 		return nil, &ValidationError{Errors: errs}
 	}
 	return cfg, nil
+}
+
+// calendarListed reports whether id names a calendar of the document (one
+// with errors of its own, which are reported where it is defined).
+func calendarListed(cals []CalendarDoc, id string) bool {
+	for _, c := range cals {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 func checkName(path, what, s string, maxLen int, required bool, errs *errorList) {
@@ -172,6 +191,14 @@ func compileSchedule(path string, s ScheduleDoc, rules map[string]*compiledRule,
 		default:
 			seen[id] = true
 			sc.rules = append(sc.rules, r)
+			if r.cal != nil && sc.loc != nil {
+				if sc.cals == nil {
+					sc.cals = make([]*calView, len(sc.rules)-1, len(s.Rules))
+				}
+				sc.cals = append(sc.cals, r.cal.view(sc.loc))
+			} else if sc.cals != nil {
+				sc.cals = append(sc.cals, nil)
+			}
 		}
 	}
 	sc.prepare()
@@ -180,6 +207,9 @@ func compileSchedule(path string, s ScheduleDoc, rules map[string]*compiledRule,
 	_ = enc.Encode(s)
 	for _, r := range sc.rules {
 		_ = enc.Encode(r.src)
+		if r.cal != nil {
+			_ = enc.Encode(r.cal.hash) // a changed calendar changes the schedule
+		}
 	}
 	sc.fingerprint = hex.EncodeToString(h.Sum(nil)[:16])
 	return sc

@@ -19,6 +19,14 @@
 //	draft, warnings, err := engine.LoadWithWarnings(data, now)
 //	for _, w := range warnings { fmt.Println(w) } // rules[2].holiday: unknown field, ignored (did you mean "holidays"?) ...
 //	diffs := engine.Diff(published, draft, now, now.Add(14*24*time.Hour))
+// A rule's date condition can come from a holiday calendar ("holidays":
+// "JP", "CH-ZH"; HolidayCatalog lists every code) or from an iCalendar
+// (RFC 5545) calendar carried in the document ("calendars", and the rule's
+// "calendar": its id). The engine reads calendars only from the document:
+// fetching one from its URL is package calendar/fetch's work, and
+// PutCalendar writes a new text into a document:
+//
+//	out, changed, err := engine.PutCalendar(data, engine.CalendarDoc{ID: "closures", ICS: text})
 //
 // SetManualClose edits one schedule's manualClose flag in a document's
 // bytes and leaves the rest of the file as it was:

@@ -15,6 +15,26 @@ import (
 type Document struct {
 	Rules     []Rule        `json:"rules"`
 	Schedules []ScheduleDoc `json:"schedules"`
+	// Calendars is an extension: iCalendar calendars that rules take their
+	// dates from (a rule's "calendar" names one by id).
+	Calendars []CalendarDoc `json:"calendars,omitempty"`
+}
+
+// CalendarDoc is an iCalendar (RFC 5545) calendar carried in the document,
+// so that every replica evaluates the same events and history shows each
+// change. A calendar with a URL is fetched by the service on its Refresh
+// spec; each changed text becomes a new config version.
+type CalendarDoc struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	// ICS is the calendar's text (BEGIN:VCALENDAR…). It may be empty for a
+	// calendar with a URL that has not been fetched yet: it matches nothing.
+	ICS string `json:"ics,omitempty"`
+	// URL, if set, is where the service fetches the calendar (http or https).
+	URL string `json:"url,omitempty"`
+	// Refresh is a robfig/cron spec ("@every 6h", "0 5 * * *"); the
+	// default for a calendar with a URL is DefaultCalendarRefresh.
+	Refresh string `json:"refresh,omitempty"`
 }
 
 // Rule is one open or closed period, as stored in the document.
@@ -30,6 +50,9 @@ type Rule struct {
 	EndTime      string `json:"endTime,omitempty"`
 	// Holidays is an extension: a holiday calendar code such as "US" or "AU-NSW".
 	Holidays string `json:"holidays,omitempty"`
+	// Calendar is an extension: the id of one of the document's calendars;
+	// the rule applies while that calendar has an event.
+	Calendar string `json:"calendar,omitempty"`
 }
 
 // ScheduleDoc is one schedule as stored in the document.
@@ -45,7 +68,7 @@ type ScheduleDoc struct {
 // a document of its own and hands out copies: it is shared by goroutines
 // that evaluate it, so no caller may reach the slices it holds.
 func (d Document) clone() Document {
-	out := Document{Rules: slices.Clone(d.Rules), Schedules: slices.Clone(d.Schedules)}
+	out := Document{Rules: slices.Clone(d.Rules), Schedules: slices.Clone(d.Schedules), Calendars: slices.Clone(d.Calendars)}
 	for i := range out.Schedules {
 		out.Schedules[i].Rules = slices.Clone(out.Schedules[i].Rules)
 	}

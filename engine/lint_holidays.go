@@ -29,11 +29,11 @@ func (l *linter) holidayLists() {
 		return
 	}
 	codes := HolidayCalendars()
-	lists := holidayLists()
 	caches := make(map[string]*yearCache, len(codes))
 	matches := make(map[string][]int, len(codes)) // candidate indices whose dates are all holidays of code
 	for _, code := range codes {
-		c := newHolidayCache(lists[code])
+		list, _ := holidayList(code)
+		c := newHolidayCache(list)
 		caches[code] = c
 		for i, cand := range cands {
 			if allHolidays(c, cand.dates) {

@@ -73,30 +73,52 @@ type member struct {
 // The element is found by its index, the one Compile recorded, rather than
 // by decoding every element's name again.
 func setScheduleMember(data []byte, index int, key string, value []byte) ([]byte, error) {
+	return setElementMember(data, "schedules", index, key, value)
+}
+
+// topArray finds the one top-level member arrayKey of the document; ok is
+// false when there is none.
+func topArray(data []byte, arrayKey string) (span, bool, error) {
 	top, err := objectMembers(data, span{0, len(data)})
+	if err != nil {
+		return span{}, false, err
+	}
+	var found []span
+	for _, m := range top {
+		if foldEqual(m.key, arrayKey) {
+			found = append(found, m.value)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return span{}, false, nil
+	case 1:
+		return found[0], true, nil
+	}
+	return span{}, false, fmt.Errorf(`the document has %d %q members; JSON readers disagree on which one counts, so write it with one`, len(found), arrayKey)
+}
+
+// setElementMember is setScheduleMember for element index of any
+// top-level array.
+func setElementMember(data []byte, arrayKey string, index int, key string, value []byte) ([]byte, error) {
+	arr, ok, err := topArray(data, arrayKey)
 	if err != nil {
 		return nil, err
 	}
-	var scheds []span
-	for _, m := range top {
-		if foldEqual(m.key, "schedules") {
-			scheds = append(scheds, m.value)
-		}
+	if !ok {
+		return nil, fmt.Errorf("the document has no %q member", arrayKey)
 	}
-	if len(scheds) != 1 {
-		return nil, fmt.Errorf(`the document has %d "schedules" members; JSON readers disagree on which one counts, so write it with one`, len(scheds))
-	}
-	elems, err := arrayElements(data, scheds[0])
+	elems, err := arrayElements(data, arr)
 	if err != nil {
 		return nil, err
 	}
 	if index >= len(elems) {
-		return nil, fmt.Errorf(`"schedules" has %d elements, not %d`, len(elems), index+1)
+		return nil, fmt.Errorf(`%q has %d elements, not %d`, arrayKey, len(elems), index+1)
 	}
 	el := elems[index]
 	members, err := objectMembers(data, el)
 	if err != nil {
-		return nil, fmt.Errorf("schedules[%d]: %w", index, err)
+		return nil, fmt.Errorf("%s[%d]: %w", arrayKey, index, err)
 	}
 	var out []byte
 	last := 0

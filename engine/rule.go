@@ -16,6 +16,7 @@ type compiledRule struct {
 	hasEnd     bool
 	rec        *recurrence
 	holidays   *yearCache
+	cal        *compiledCalendar // the rule's calendar; matched per zone through Schedule.cals
 }
 
 func compileRule(path string, r Rule, errs *errorList, holidays map[string]*yearCache, recs map[string]*recurrence) *compiledRule {
@@ -74,7 +75,7 @@ func compileRule(path string, r Rule, errs *errorList, holidays map[string]*year
 		code := normalizeCalendarCode(r.Holidays)
 		if c, ok := holidays[code]; ok {
 			cr.holidays = c
-		} else if list, ok := holidayLists()[code]; ok {
+		} else if list, ok := holidayList(code); ok {
 			cr.holidays = newHolidayCache(list)
 			holidays[code] = cr.holidays
 		} else {

@@ -35,6 +35,7 @@ type Schedule struct {
 	manual      bool
 	loc         *time.Location
 	rules       []*compiledRule
+	cals        []*calView // nil, or per rule its calendar in the schedule's zone (nil for rules without)
 	doc         ScheduleDoc
 	breaks      []int // sorted distinct minutes where a rule window starts or ends, 0 included
 	fingerprint string
@@ -111,10 +112,19 @@ func (s *Schedule) AtLocal(year int, month time.Month, day, hour, minute int) St
 func (s *Schedule) eval(d date, m int) Status {
 	var open *compiledRule
 	var openHoliday string
-	for _, r := range s.rules {
+	for i, r := range s.rules {
 		ok, holiday := r.match(d, m)
 		if !ok {
 			continue
+		}
+		if s.cals != nil && s.cals[i] != nil {
+			// The calendar restricts the rule to the minutes of its events;
+			// the event's summary names the answer.
+			var event string
+			if ok, event = s.cals[i].covers(d, m); !ok {
+				continue
+			}
+			holiday = joinNames(holiday, event)
 		}
 		if !r.src.IsOpen {
 			return Status{ClosedReason: r.src.ClosedReason, RuleID: r.src.ID, RuleName: r.src.Name, Holiday: holiday}
@@ -127,4 +137,15 @@ func (s *Schedule) eval(d date, m int) Status {
 		return Status{IsOpen: true, RuleID: open.src.ID, RuleName: open.src.Name, Holiday: openHoliday}
 	}
 	return Status{ClosedReason: ReasonClosed}
+}
+
+// joinNames names an answer decided by both a holiday and a calendar event.
+func joinNames(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "" || a == b:
+		return a
+	}
+	return a + ", " + b
 }

@@ -75,8 +75,14 @@ func (s *Schedule) period(b *segmentBuilder, from, to time.Time, off int64) {
 	day := floorDiv(wFrom, secondsPerDay)
 	minute := int((wFrom - day*secondsPerDay) / 60)
 	b.add(from, s.eval(date(day), minute))
+	var buf []int
 	for ; day*secondsPerDay < wTo; day++ {
-		for _, m := range s.breaks {
+		breaks := s.breaks
+		if s.cals != nil {
+			buf = s.calendarBreaks(date(day), buf[:0])
+			breaks = buf
+		}
+		for _, m := range breaks {
 			w := day*secondsPerDay + int64(m)*60
 			if w <= wFrom {
 				continue
@@ -91,6 +97,22 @@ func (s *Schedule) period(b *segmentBuilder, from, to time.Time, off int64) {
 			b.add(at, s.eval(date(day), m))
 		}
 	}
+}
+
+// calendarBreaks returns the schedule's breakpoints on local date d merged
+// with its calendars' event boundaries that day, sorted and distinct, in buf.
+func (s *Schedule) calendarBreaks(d date, buf []int) []int {
+	buf = append(buf, s.breaks...)
+	for _, v := range s.cals {
+		if v != nil {
+			buf = append(buf, v.dayBreaks(d)...)
+		}
+	}
+	if len(buf) > len(s.breaks) {
+		slices.Sort(buf)
+		buf = slices.Compact(buf)
+	}
+	return buf
 }
 
 // segmentBuilder records segment starts compactly (an instant and an index

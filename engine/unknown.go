@@ -385,18 +385,6 @@ func memberPath(key string) string {
 	return "[" + quote(key) + "]"
 }
 
-func isPlainKey(key string) bool {
-	if key == "" || len(key) > 64 {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if !(c == '_' || c == '-' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
 
 // suggest returns the known name key most likely meant: the closest by
 // edit distance (ignoring case) if close enough, else one that contains key

@@ -31,28 +31,38 @@ func (y *yearInfo) has(doy int) bool { return y.bits[doy>>6]&(1<<(doy&63)) != 0 
 // correct, it is just computed each time instead of kept.
 const maxCachedYears = 128
 
-// yearCache memoises a per-year computation (RRULE expansion, holiday lists).
-// Readers never block: they load an immutable table; a miss computes the
-// year under a mutex and publishes a new table (copy on write). The cache is
-// an implementation detail of an otherwise pure computation.
-type yearCache struct {
-	compute func(year int) *yearInfo
-	mu      sync.Mutex
-	table   atomic.Pointer[yearTable]
-}
-
-type yearTable struct {
-	lo    int
-	years []*yearInfo
-}
+// yearCache memoises a per-year table of matching days (RRULE expansion,
+// holiday lists).
+type yearCache = yearMemo[*yearInfo]
 
 func newYearCache(compute func(year int) *yearInfo) *yearCache {
-	return &yearCache{compute: compute}
+	return newYearMemo(compute)
 }
 
-func (c *yearCache) get(year int) *yearInfo {
+// yearMemo memoises a per-year computation (yearInfo tables, calendar
+// expansions). Readers never block: they load an immutable table; a miss
+// computes the year under a mutex and publishes a new table (copy on
+// write). The cache is an implementation detail of an otherwise pure
+// computation.
+type yearMemo[T any] struct {
+	compute func(year int) T
+	mu      sync.Mutex
+	table   atomic.Pointer[yearTable[T]]
+}
+
+type yearTable[T any] struct {
+	lo    int
+	years []T
+	have  []bool
+}
+
+func newYearMemo[T any](compute func(year int) T) *yearMemo[T] {
+	return &yearMemo[T]{compute: compute}
+}
+
+func (c *yearMemo[T]) get(year int) T {
 	if t := c.table.Load(); t != nil {
-		if i := year - t.lo; i >= 0 && i < len(t.years) && t.years[i] != nil {
+		if i := year - t.lo; i >= 0 && i < len(t.years) && t.have[i] {
 			return t.years[i]
 		}
 	}
@@ -60,7 +70,7 @@ func (c *yearCache) get(year int) *yearInfo {
 	defer c.mu.Unlock()
 	old := c.table.Load()
 	if old != nil {
-		if i := year - old.lo; i >= 0 && i < len(old.years) && old.years[i] != nil {
+		if i := year - old.lo; i >= 0 && i < len(old.years) && old.have[i] {
 			return old.years[i]
 		}
 	}
@@ -72,11 +82,13 @@ func (c *yearCache) get(year int) *yearInfo {
 	if hi-lo+1 > maxCachedYears {
 		return info
 	}
-	nt := &yearTable{lo: lo, years: make([]*yearInfo, hi-lo+1)}
+	nt := &yearTable[T]{lo: lo, years: make([]T, hi-lo+1), have: make([]bool, hi-lo+1)}
 	if old != nil {
 		copy(nt.years[old.lo-lo:], old.years)
+		copy(nt.have[old.lo-lo:], old.have)
 	}
 	nt.years[year-lo] = info
+	nt.have[year-lo] = true
 	c.table.Store(nt)
 	return info
 }

@@ -68,6 +68,7 @@ the script for that shell (see schedule-manager completion --help).`,
 		newImportCmd(c),
 		newExportCmd(c),
 		newNATSURLCmd(c),
+		newCalendarCmd(c),
 	)
 	addCompletionCmd(root)
 	markRunErrors(root)

@@ -73,6 +73,10 @@ type settings struct {
 	WebhookAllowPrivate   bool            `koanf:"webhook-allow-private"`
 	WebhookAckWait        time.Duration   `koanf:"webhook-ack-wait"`
 	Webhooks              []webhookConfig `koanf:"webhooks"`
+
+	CalendarFetchDisabled bool          `koanf:"calendar-fetch-disabled"`
+	CalendarAllowPrivate  bool          `koanf:"calendar-allow-private"`
+	CalendarFetchTimeout  time.Duration `koanf:"calendar-fetch-timeout"`
 }
 
 // webhookConfig is one endpoint in the settings file. Secret may be
@@ -180,6 +184,9 @@ func addServeFlags(fs *pflag.FlagSet) {
 	fs.Duration("webhook-retry-for", webhook.DefaultRetryFor, "how long a failing event is retried before it is dead-lettered")
 	fs.Bool("webhook-allow-private", false, "let webhooks target loopback, private, link-local and metadata addresses (local development, tests)")
 	fs.Duration("webhook-ack-wait", webhook.DefaultAckWait, "how long a replica's webhook events stay assigned to it without news (another replica takes over a dead one about this much later)")
+	fs.Bool("calendar-fetch-disabled", false, "do not fetch calendars by URL (calendars in the config still apply)")
+	fs.Bool("calendar-allow-private", false, "let calendar URLs reach private and loopback addresses")
+	fs.Duration("calendar-fetch-timeout", 30*time.Second, "timeout of one calendar download")
 }
 
 // loadSettings merges file, environment and flags. environ is os.Environ in
@@ -346,6 +353,8 @@ func (s settings) options() (app.Options, error) {
 	o.Webhooks = app.WebhookOptions{Disabled: s.WebhooksDisabled, Concurrency: s.WebhookConcurrency, MaxDeliver: s.WebhookMaxDeliver,
 		AttemptTimeout: s.WebhookAttemptTimeout, BackoffBase: s.WebhookBackoffBase, BackoffMax: s.WebhookBackoffMax,
 		RetryFor: s.WebhookRetryFor, AllowPrivate: s.WebhookAllowPrivate, AckWait: s.WebhookAckWait}
+	o.Calendars = app.CalendarOptions{FetchDisabled: s.CalendarFetchDisabled, AllowPrivate: s.CalendarAllowPrivate,
+		FetchTimeout: s.CalendarFetchTimeout}
 	for i, w := range s.Webhooks {
 		secret := w.Secret
 		if name, ok := strings.CutPrefix(secret, "env:"); ok {
