@@ -19,6 +19,7 @@
 //	draft, warnings, err := engine.LoadWithWarnings(data, now)
 //	for _, w := range warnings { fmt.Println(w) } // rules[2].holiday: unknown field, ignored (did you mean "holidays"?) ...
 //	diffs := engine.Diff(published, draft, now, now.Add(14*24*time.Hour))
+//
 // A rule's date condition can come from a holiday calendar ("holidays":
 // "JP", "CH-ZH"; HolidayCatalog lists every code) or from an iCalendar
 // (RFC 5545) calendar carried in the document ("calendars", and the rule's

@@ -385,7 +385,6 @@ func memberPath(key string) string {
 	return "[" + quote(key) + "]"
 }
 
-
 // suggest returns the known name key most likely meant: the closest by
 // edit distance (ignoring case) if close enough, else one that contains key
 // or is contained in it, four letters or more ("rrule" → "dateRRule"). Ties
