@@ -18,8 +18,10 @@ func TestUnknownFields(t *testing.T) {
 			[]string{`rules[1].holiday: unknown field, ignored (did you mean "holidays"?); this rule has no date condition, so it applies every day`}},
 		{"with a date condition no note", `{"rules": [{"id": "b", "isOpen": false, "closedReason": "x", "startDate": "2027-01-01", "holiday": "US"}]}`,
 			[]string{`rules[0].holiday: unknown field, ignored (did you mean "holidays"?)`}},
-		{"calendar is unknown (for now)", `{"rules": [{"id": "b", "isOpen": false, "closedReason": "x", "calendar": "x"}]}`,
-			[]string{`rules[0].calendar: unknown field, ignored; this rule has no date condition, so it applies every day`}},
+		{"calendar and calendars are known (read from Document's tags)", `{"calendars": [{"id": "x", "ics": ""}], "rules": [{"id": "b", "isOpen": false, "closedReason": "x", "calendar": "x"}]}`,
+			nil},
+		{"calender is a misspelling", `{"rules": [{"id": "b", "isOpen": false, "closedReason": "x", "calender": "x"}]}`,
+			[]string{`rules[0].calender: unknown field, ignored (did you mean "calendar"?); this rule has no date condition, so it applies every day`}},
 		{"schedule field", `{"schedules": [{"name": "S", "timezone": "UTC", "manualclosed": true, "rules": []}]}`,
 			[]string{
 				`schedules[0].timezone: read as "timeZone", but Twilio's tools match field names exactly: write "timeZone"`,
