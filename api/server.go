@@ -142,6 +142,7 @@ type Server struct {
 	metrics      *metrics
 	mux          *http.ServeMux
 	sse          *sseSlots
+	manual       *manualBatcher
 	sseHeartbeat time.Duration
 	failClosed   bool
 	publicCheck  bool
@@ -184,6 +185,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 	if s.sseHeartbeat <= 0 {
 		s.sseHeartbeat = DefaultSSEHeartbeat
 	}
+	s.manual = &manualBatcher{s: s}
 	var err error
 	if s.auth, err = newAuthenticator(opts.Tokens); err != nil {
 		return nil, err
@@ -325,12 +327,13 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "version": v})
 }
 
-// contextTimeout bounds store calls made for one request, so a stalled
-// NATS connection cannot hold a request forever.
-const contextTimeout = 10 * time.Second
+// writeTimeout bounds store calls made for one request, so a stalled NATS
+// connection cannot hold a request for long (a lost connection fails at
+// once: store.ErrUnavailable).
+const writeTimeout = 5 * time.Second
 
 func (s *Server) ctx(r *http.Request) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), contextTimeout)
+	return context.WithTimeout(r.Context(), writeTimeout)
 }
 
 // whoami tells a client (the UI) which token it holds and what it may do.

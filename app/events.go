@@ -129,6 +129,10 @@ func statusOf(c scheduler.Current) event.ScheduleStatus {
 	if c.Schedule != nil {
 		s.Schedule, s.TimeZone = c.Schedule.Name(), c.Schedule.Location().String()
 	}
+	if c.Err != nil { // not evaluable: the fail-open error state of check-schedule
+		s.IsOpen, s.ClosedReason, s.Rule, s.Holiday = true, "error", nil, ""
+		return s
+	}
 	if c.HasNext {
 		s.NextTransition = &event.Transition{At: c.Next.At.UTC(), IsOpen: c.Next.Status.IsOpen, ClosedReason: c.Next.Status.ClosedReason}
 	}

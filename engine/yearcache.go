@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 )
@@ -37,8 +38,11 @@ const maxCachedYears = 128
 // an implementation detail of an otherwise pure computation.
 type yearCache struct {
 	compute func(year int) *yearInfo
-	mu      sync.Mutex
-	table   atomic.Pointer[yearTable]
+	// label names what the cache expands, as a document path
+	// ("rules[3].dateRRule"), for an ExpansionPanic.
+	label string
+	mu    sync.Mutex
+	table atomic.Pointer[yearTable]
 }
 
 type yearTable struct {
@@ -64,7 +68,7 @@ func (c *yearCache) get(year int) *yearInfo {
 			return old.years[i]
 		}
 	}
-	info := c.compute(year)
+	info := c.run(year)
 	lo, hi := year, year
 	if old != nil {
 		lo, hi = min(old.lo, year), max(old.lo+len(old.years)-1, year)
@@ -79,6 +83,36 @@ func (c *yearCache) get(year int) *yearInfo {
 	nt.years[year-lo] = info
 	c.table.Store(nt)
 	return info
+}
+
+// ExpansionPanic is the value an evaluation panics with when expanding a
+// rule's dates for a year panicked (the RRULE library has panicked on
+// inputs that validated). It names the rule, so that the service can
+// contain the failure to the schedules using it, and Config.Probe reports
+// it as a validation error.
+type ExpansionPanic struct {
+	// Path is the document path of the rule field: "rules[3].dateRRule".
+	Path  string
+	Year  int
+	Value any // what the library panicked with
+}
+
+func (p *ExpansionPanic) Error() string {
+	return fmt.Sprintf("%s: expanding its dates for %d failed: %v", p.Path, p.Year, p.Value)
+}
+
+// run computes a year, turning a panic into an *ExpansionPanic that names
+// the rule. Nothing is cached for that year.
+func (c *yearCache) run(year int) *yearInfo {
+	defer func() {
+		if v := recover(); v != nil {
+			if _, ok := v.(*ExpansionPanic); ok {
+				panic(v)
+			}
+			panic(&ExpansionPanic{Path: c.label, Year: year, Value: v})
+		}
+	}()
+	return c.compute(year)
 }
 
 // dayOfYear returns the year of d and its zero-based day in that year.

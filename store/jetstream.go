@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -94,6 +95,7 @@ func (o Options) withDefaults() (Options, error) {
 // store (see the package documentation for the layout). It is safe for
 // concurrent use, also by several processes sharing the same buckets.
 type JetStream struct {
+	conn    *nats.Conn
 	head    jetstream.KeyValue
 	history jetstream.KeyValue
 	docs    jetstream.ObjectStore
@@ -143,7 +145,7 @@ func NewJetStream(ctx context.Context, js jetstream.JetStream, opts Options) (*J
 	if err != nil {
 		return nil, fmt.Errorf("store: object store %s_docs: %w", o.Prefix, err)
 	}
-	s := &JetStream{head: head, history: history, docs: docs, opts: o, log: o.Logger}
+	s := &JetStream{conn: js.Conn(), head: head, history: history, docs: docs, opts: o, log: o.Logger}
 	if e, err := s.head.Get(ctx, headKey); err == nil {
 		s.backfill(ctx, e.Revision())
 	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -166,8 +168,22 @@ func bindOrCreateKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.K
 
 func historyKey(v uint64) string { return fmt.Sprintf("%s%020d", historyPrefix, v) }
 
+// reachable fails with ErrUnavailable while the NATS connection is down:
+// the caller learns at once, instead of after a timeout, that nothing was
+// sent. (The service's connection also keeps no reconnect buffer, so a
+// request made during a disconnect can never be sent later.)
+func (s *JetStream) reachable() error {
+	if st := s.conn.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("%w: NATS connection is %s; nothing was written", ErrUnavailable, strings.ToLower(st.String()))
+	}
+	return nil
+}
+
 // Get returns the latest version, or ErrNotFound if none exists.
 func (s *JetStream) Get(ctx context.Context) (Entry, error) {
+	if err := s.reachable(); err != nil {
+		return Entry{}, fmt.Errorf("store: get head: %w", err)
+	}
 	e, err := s.head.Get(ctx, headKey)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return Entry{}, fmt.Errorf("store: get head: %w", ErrNotFound)
@@ -190,6 +206,9 @@ func (s *JetStream) Get(ctx context.Context) (Entry, error) {
 // best-effort afterwards (a failure is logged and repaired by later Puts, by
 // NewJetStream, and by Version's fallback to the head key).
 func (s *JetStream) Put(ctx context.Context, data []byte, expected uint64, meta Meta) (uint64, error) {
+	if err := s.reachable(); err != nil {
+		return 0, fmt.Errorf("store: put: %w", err)
+	}
 	if len(data) == 0 {
 		return 0, errors.New("store: put: empty document")
 	}

@@ -16,6 +16,11 @@ var ErrConflict = errors.New("store: version conflict")
 // requested version does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrUnavailable is matched by the errors of a store that cannot reach its
+// backend (NATS disconnected): the call was not attempted, so a failed Put
+// wrote nothing and will not take effect later.
+var ErrUnavailable = errors.New("store: unavailable")
+
 // ErrTooLarge is returned by Put when the document exceeds the configured
 // maximum document size.
 var ErrTooLarge = errors.New("store: document too large")
