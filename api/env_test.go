@@ -73,9 +73,9 @@ const baseDoc = `{
 // envOptions vary a test environment.
 type envOptions struct {
 	opts    api.Options
-	seed    string // the first config version; "" seeds baseDoc
-	noSeed  bool   // start with an empty store
-	noWatch bool   // do not apply stored versions to the scheduler
+	seed    string        // the first config version; "" seeds baseDoc
+	noSeed  bool          // start with an empty store
+	noWatch bool          // do not apply stored versions to the scheduler
 	store   *store.Memory // share this store (another replica's) instead of a new one
 	deps    func(*api.Deps)
 }
