@@ -30,6 +30,8 @@ type StatusSource interface {
 	Config() (*engine.Config, uint64)
 	// Ready reports whether a config is served.
 	Ready() bool
+	// Covered reports whether the precomputed timelines cover now.
+	Covered() bool
 }
 
 // ConfigStore is the versioned config store the admin API reads and
@@ -315,12 +317,17 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // readyz is the one readiness probe: 200 when this replica answers
-// check-schedule correctly, that is when a config is applied. A replica
-// that lost NATS keeps serving its cache and stays ready (see healthz).
+// check-schedule correctly, that is when a config is applied and its
+// precomputed timelines cover now. A replica that lost NATS keeps serving
+// its cache and stays ready (see healthz).
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	if !s.status.Ready() {
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "not ready: no configuration loaded yet")
+		return
+	}
+	if !s.status.Covered() {
+		writeError(w, http.StatusServiceUnavailable, "not ready: the precomputed timelines no longer cover now (the scheduler is stuck; see the server log)")
 		return
 	}
 	_, v := s.status.Config()

@@ -43,6 +43,8 @@ type StoreOptions struct {
 	// Replicas is the JetStream replica count of newly created buckets.
 	// Default 1.
 	Replicas int
+	// Sync is the embedded server's fsync policy (see ParseSync).
+	Sync string
 	// Logger receives connection events (disconnected, reconnected) and the
 	// store's warnings. Default slog.Default().
 	Logger *slog.Logger
@@ -88,6 +90,10 @@ func OpenStore(ctx context.Context, o StoreOptions) (*StoreConn, error) {
 	log := o.Logger
 	copts := []nats.Option{
 		nats.Name("schedule-manager " + o.Name),
+		// No reconnect buffer: a write attempted while NATS is unreachable
+		// fails at once instead of being sent after the reconnect, when
+		// its caller has long been told it failed (or told nothing).
+		nats.ReconnectBufSize(-1),
 		nats.ClosedHandler(func(*nats.Conn) { c.closedOnce.Do(func() { close(c.closed) }) }),
 	}
 	var err error
@@ -139,6 +145,11 @@ func startEmbedded(ctx context.Context, o StoreOptions) (*server.Server, error) 
 		NoSigs:     true,
 		NoLog:      true,
 	}
+	always, interval, err := ParseSync(o.Sync)
+	if err != nil {
+		return nil, fmt.Errorf("nats-sync: %w", err)
+	}
+	sopts.SyncAlways, sopts.SyncInterval = always, interval
 	if o.NATSListen == "" || o.NATSListen == "off" {
 		sopts.DontListen = true
 	} else {
@@ -207,5 +218,5 @@ func (c *StoreConn) Close() {
 // defaults applied).
 func (o Options) storeOptions() StoreOptions {
 	return StoreOptions{NATSURL: o.NATSURL, DataDir: o.DataDir, NATSListen: o.NATSListen, Name: o.ReplicaID,
-		Replicas: o.StoreReplicas, Logger: o.Logger}
+		Replicas: o.StoreReplicas, Sync: o.NATSSync, Logger: o.Logger}
 }

@@ -118,3 +118,30 @@ func TestRemovedScheduleSeriesAreDeleted(t *testing.T) {
 		t.Errorf("schedmgr_schedule_open has %d series, want 1", n)
 	}
 }
+
+// Covered turns false when the timelines no longer reach now (a stuck
+// loop), and true again once the loop catches up.
+func TestCovered(t *testing.T) {
+	cfg, err := engine.Load([]byte(`{"rules":[{"id":"day","isOpen":true,"startTime":"08:00","endTime":"17:00"}],
+		"schedules":[{"name":"A","timeZone":"UTC","rules":["day"]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
+	s := New(Options{Now: func() time.Time { return now }, Horizon: 48 * time.Hour})
+	if s.Covered() {
+		t.Fatal("covered before any config")
+	}
+	s.Apply(cfg, 1, time.Time{})
+	if !s.Covered() {
+		t.Fatal("not covered right after Apply")
+	}
+	now = now.Add(72 * time.Hour) // the loop did not run for three days
+	if s.Covered() {
+		t.Fatal("covered three days past a two-day horizon")
+	}
+	s.Advance(now)
+	if !s.Covered() {
+		t.Fatal("not covered after the loop caught up")
+	}
+}

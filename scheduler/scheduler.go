@@ -147,6 +147,27 @@ func New(opts Options) *Scheduler {
 // status is computed.
 func (s *Scheduler) Ready() bool { return s.state.Load() != nil }
 
+// Covered reports whether every schedule's precomputed timeline covers
+// now, so that a cached read needs no evaluation. The scheduler's loop
+// extends horizons long before they end; a false answer means it is stuck.
+// Schedules that cannot be evaluated do not count: they answer their error.
+func (s *Scheduler) Covered() bool {
+	snap := s.state.Load()
+	if snap == nil {
+		return false
+	}
+	now := s.opts.Now()
+	for _, e := range snap.order {
+		if e.failed.Load() != nil {
+			continue
+		}
+		if e.tl.Load().index(now) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Config returns the applied config and its version (nil before Apply).
 func (s *Scheduler) Config() (*engine.Config, uint64) {
 	snap := s.state.Load()

@@ -198,6 +198,24 @@ func (s *JetStream) Get(ctx context.Context) (Entry, error) {
 	return entry, nil
 }
 
+// Latest returns the latest version without fetching its document: the
+// head key's revision (0 when no config exists). It reads with a direct
+// get where the bucket allows it, so it keeps answering while the stream
+// elects a new leader.
+func (s *JetStream) Latest(ctx context.Context) (uint64, error) {
+	if err := s.reachable(); err != nil {
+		return 0, fmt.Errorf("store: latest: %w", err)
+	}
+	e, err := s.head.Get(ctx, headKey)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: latest: %w", err)
+	}
+	return e.Revision(), nil
+}
+
 // Put writes data as a new version if expected is the current version (0:
 // only if no configuration exists) and returns the new version. A stale
 // expected version yields a *ConflictError. A zero meta.Time is set to now.
@@ -243,9 +261,15 @@ func (s *JetStream) Put(ctx context.Context, data []byte, expected uint64, meta 
 	if err != nil {
 		return 0, fmt.Errorf("store: put: update head: %w", err)
 	}
-	s.writeHistory(ctx, rev, rec)
+	// The version is written once the head is: the history record is
+	// best-effort. Try it briefly here, so a Put never waits seconds for a
+	// history stream that is electing a leader, and else in the background
+	// (Version falls back to the head's revisions meanwhile).
+	if !s.tryHistory(ctx, rev, rec, historyTry) {
+		go s.writeHistory(context.WithoutCancel(ctx), rev, rec)
+	}
 	if expected != 0 {
-		s.backfill(ctx, expected)
+		go s.backfill(context.WithoutCancel(ctx), expected)
 	}
 	return rev, nil
 }
@@ -276,6 +300,23 @@ func (s *JetStream) putObject(ctx context.Context, name string, data []byte) err
 		return fmt.Errorf("put object %s: %w", name, err)
 	}
 	return nil
+}
+
+// historyTry bounds the history write made inside Put.
+const historyTry = 500 * time.Millisecond
+
+// tryHistory writes the history record of version v within d and reports
+// whether it is stored.
+func (s *JetStream) tryHistory(ctx context.Context, v uint64, rec record, d time.Duration) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+	defer cancel()
+	rec.Version = v
+	val, err := rec.encode()
+	if err != nil {
+		return false
+	}
+	_, err = s.history.Create(ctx, historyKey(v), val)
+	return err == nil || errors.Is(err, jetstream.ErrKeyExists)
 }
 
 // writeHistory records version v idempotently, even if ctx has ended.
@@ -351,7 +392,10 @@ func (s *JetStream) lookup(ctx context.Context, v uint64, withData bool) (Entry,
 			return Entry{}, ErrNotFound
 		}
 		if err == nil {
-			defer s.backfill(ctx, v)
+			// Repair the history in the background: a read must not wait
+			// for a write (after a node failure the history stream may be
+			// electing a leader for seconds, while this read succeeds).
+			go s.backfill(context.WithoutCancel(ctx), v)
 		}
 	}
 	if err != nil {

@@ -73,6 +73,10 @@ type Store interface {
 	// Get returns the latest version, or ErrNotFound if none exists.
 	Get(ctx context.Context) (Entry, error)
 
+	// Latest returns the latest version number without its document (0
+	// when none exists): a cheap poll for replicas catching up.
+	Latest(ctx context.Context) (uint64, error)
+
 	// Put writes data as a new version if the current version equals
 	// expected (0 meaning "only if no configuration exists yet") and returns
 	// the new version. A stale expected version yields a *ConflictError,
