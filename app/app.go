@@ -57,7 +57,7 @@ type App struct {
 	announce    chan struct{} // a version was applied: heartbeat announces it
 	readMu      sync.Mutex
 	cancelRead  context.CancelFunc // ends syncConfig's store read in flight
-	closeErr   error
+	closeErr    error
 }
 
 // Start builds and starts the service. It returns once the HTTP listener is
