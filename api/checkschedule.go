@@ -144,6 +144,15 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) string {
 		})
 		return outcomeUnknown
 	}
+	if cur.Err != nil {
+		// Contained by the scheduler (a rule's expansion panicked): answer
+		// like an unknown schedule, so a flow still branches on isOpen.
+		writeJSON(w, http.StatusInternalServerError, checkFailure{
+			IsOpen: !s.failClosed, ClosedReason: "error",
+			Error: cur.Err.Error() + "; fix the rule (see the server log) and publish again",
+		})
+		return outcomeError
+	}
 	resp := checkresult.New(cur.Schedule, answerOf(cur))
 	bp := bufPool.Get().(*[]byte)
 	b, encoded := appendResponse((*bp)[:0], &resp)

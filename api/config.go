@@ -47,8 +47,10 @@ type configHead struct {
 // maxMessageRunes bounds a change message.
 const maxMessageRunes = 1000
 
-// presenceTimeout bounds the replica listing of GET /api/v1/config.
-const presenceTimeout = 2 * time.Second
+// presenceTimeout bounds the replica listing of GET /api/v1/config: during a
+// NATS failover the answer says "not known to be deployed" rather than
+// waiting.
+const presenceTimeout = 500 * time.Millisecond
 
 func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, _ principal) {
 	ctx, cancel := s.ctx(r)
@@ -141,7 +143,10 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) 
 		writeErrorf(w, http.StatusBadRequest, `"message" is longer than %d characters`, maxMessageRunes)
 		return
 	}
-	_, warnings, err := engine.LoadWithWarnings(req.Data, s.now())
+	cfg, warnings, err := engine.LoadWithWarnings(req.Data, s.now())
+	if err == nil {
+		err = s.probe(cfg)
+	}
 	if err != nil {
 		s.metrics.write(writeInvalid)
 		writeInvalidConfig(w, http.StatusBadRequest, "", err)
@@ -158,6 +163,27 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) 
 	ans := versionAnswer{Version: v}
 	ans.Warnings, ans.WarningsTruncated = listWarnings(warnings)
 	writeJSON(w, http.StatusOK, ans)
+}
+
+// probeYears is how far around now a config's rules are expanded before it
+// is accepted (engine.Config.Probe).
+const probeYears = 2
+
+// validate loads a document and probes it (see probe).
+func (s *Server) validate(data []byte) error {
+	cfg, err := engine.Load(data)
+	if err != nil {
+		return err
+	}
+	return s.probe(cfg)
+}
+
+// probe expands cfg's rules over the years around now, so that a config
+// whose expansion would fail is refused here rather than contained later,
+// schedule by schedule, on every replica.
+func (s *Server) probe(cfg *engine.Config) error {
+	now := s.now()
+	return cfg.Probe(now.AddDate(-probeYears, 0, 0), now.AddDate(probeYears, 0, 0))
 }
 
 // rejectBody answers a body that could not be read (too large, or a broken
@@ -237,11 +263,21 @@ func writeConflictError(w http.ResponseWriter, current uint64) {
 	writeJSON(w, http.StatusConflict, conflictAnswer{Error: msg, CurrentVersion: current})
 }
 
-// internal logs err and answers 500 without exposing details.
+// internal answers a failed store call: 503 when the store is unreachable
+// (nothing was sent, so nothing will take effect later) or did not answer
+// in time (the outcome of a write is then unknown, and the answer says so),
+// else a logged 500 without details.
 func (s *Server) internal(w http.ResponseWriter, what string, err error) {
-	if errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		s.log.Warn("api: store unavailable", "op", what, "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeErrorf(w, http.StatusServiceUnavailable, "could not %s: the config store is unreachable (NATS is down); nothing was written; retry when /healthz no longer reports it", what)
+		return
+	case errors.Is(err, context.DeadlineExceeded):
 		s.log.Warn("api: store timeout", "op", what, "err", err)
-		writeErrorf(w, http.StatusServiceUnavailable, "could not %s: the config store did not answer in time; retry", what)
+		w.Header().Set("Retry-After", "5")
+		writeErrorf(w, http.StatusServiceUnavailable, "could not %s: the config store did not answer within %s; a write may or may not have been applied: GET /api/v1/config shows the current version", what, writeTimeout)
 		return
 	}
 	s.log.Error("api: store error", "op", what, "err", err)

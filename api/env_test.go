@@ -73,9 +73,10 @@ const baseDoc = `{
 // envOptions vary a test environment.
 type envOptions struct {
 	opts    api.Options
-	seed    string // the first config version; "" seeds baseDoc
-	noSeed  bool   // start with an empty store
-	noWatch bool   // do not apply stored versions to the scheduler
+	seed    string        // the first config version; "" seeds baseDoc
+	noSeed  bool          // start with an empty store
+	noWatch bool          // do not apply stored versions to the scheduler
+	store   *store.Memory // share this store (another replica's) instead of a new one
 	deps    func(*api.Deps)
 }
 
@@ -98,7 +99,10 @@ type env struct {
 func newEnv(tb testing.TB, eo envOptions) *env {
 	tb.Helper()
 	ctx := tb.Context()
-	st := store.NewMemory(64 << 20)
+	st := eo.store
+	if st == nil {
+		st = store.NewMemory(64 << 20)
+	}
 	clock := func() time.Time { return testNow }
 	pr := store.NewMemoryPresence(0, clock)
 	sched := scheduler.New(scheduler.Options{Now: clock, Logger: quietLog})

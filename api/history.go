@@ -9,7 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/schedule-manager/schedule-manager/engine"
 	"github.com/schedule-manager/schedule-manager/store"
 )
 
@@ -145,7 +144,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request, p principal) {
 		return
 	}
 	// Rules may have tightened since: never restore what would not load.
-	if _, err := engine.Load(old.Data); err != nil {
+	if err := s.validate(old.Data); err != nil {
 		s.metrics.write(writeInvalid)
 		writeInvalidConfig(w, http.StatusBadRequest, fmt.Sprintf("version %d is not valid under the current rules", req.Version), err)
 		return

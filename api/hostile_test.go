@@ -55,53 +55,74 @@ func TestConcurrentPut(t *testing.T) {
 	}
 }
 
-// TestConcurrentManualClose: 20 admins close 20 different schedules at
-// once; the server-side retry lands every one of them.
+// TestConcurrentManualClose: admins close 200 different schedules at once
+// through two replicas sharing one store; the group commit lands every one
+// of them, none answers 409, and each answer's version holds its close.
 func TestConcurrentManualClose(t *testing.T) {
-	const n = 20
+	const n = 200
 	var scheds []string
 	for i := range n {
-		scheds = append(scheds, fmt.Sprintf(`{"name": "Team %02d", "manualClose": false, "timeZone": "America/Chicago", "rules": ["weekdays"]}`, i))
+		scheds = append(scheds, fmt.Sprintf(`{"name": "Team %03d", "manualClose": false, "timeZone": "America/Chicago", "rules": ["weekdays"]}`, i))
 	}
 	doc := `{"rules": [{"id": "weekdays", "name": "Weekdays", "isOpen": true, "dateRRule": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "startTime": "08:00", "endTime": "17:00"}],
  "schedules": [` + strings.Join(scheds, ",\n  ") + `]}`
 	e := newEnv(t, envOptions{seed: doc})
+	other := newEnv(t, envOptions{noSeed: true, store: e.store}) // a second replica on the same store
 	var wg sync.WaitGroup
 	results := make([]result, n)
 	for i := range n {
+		replica := e
+		if i%2 == 1 {
+			replica = other
+		}
 		wg.Go(func() {
-			results[i] = e.post(fmt.Sprintf("/api/v1/schedules/Team%%20%02d/close", i), adminToken, nil)
+			results[i] = replica.post(fmt.Sprintf("/api/v1/schedules/Team%%20%03d/close", i), adminToken, nil)
 		})
 	}
 	wg.Wait()
-	versions := map[uint64]bool{}
-	for i, r := range results {
-		expect(t, fmt.Sprintf("close Team %02d", i), r, 200)
-		versions[r.num("version")] = true
-	}
-	if len(versions) != n {
-		t.Errorf("%d distinct versions for %d closes", len(versions), n)
-	}
-	latest := e.latest()
-	if latest.Version != e.seeded+n {
-		t.Errorf("latest version %d, want %d", latest.Version, e.seeded+n)
-	}
-	var final struct {
+	type closedDoc struct {
 		Schedules []struct {
 			Name        string
 			ManualClose bool `json:"manualClose"`
 		}
 	}
-	if err := json.Unmarshal(latest.Data, &final); err != nil {
-		t.Fatal(err)
+	closedIn := func(v uint64) map[string]bool {
+		en, err := e.store.Version(t.Context(), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d closedDoc
+		if err := json.Unmarshal(en.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, s := range d.Schedules {
+			out[s.Name] = s.ManualClose
+		}
+		return out
 	}
-	for _, s := range final.Schedules {
-		if !s.ManualClose {
-			t.Errorf("%s is not closed in the final config", s.Name)
+	versions := map[uint64]bool{}
+	for i, r := range results {
+		expect(t, fmt.Sprintf("close Team %03d", i), r, 200)
+		v := r.num("version")
+		versions[v] = true
+		if name := fmt.Sprintf("Team %03d", i); !closedIn(v)[name] || r.json["changed"] != true {
+			t.Errorf("%s: answered version %d (changed %v) does not hold the close", name, v, r.json["changed"])
 		}
 	}
-	if len(final.Schedules) != n {
-		t.Errorf("%d schedules in the final config", len(final.Schedules))
+	latest := e.latest()
+	final := closedIn(latest.Version)
+	for name, closed := range final {
+		if !closed {
+			t.Errorf("%s is not closed in the final config", name)
+		}
+	}
+	if len(final) != n {
+		t.Errorf("%d schedules in the final config", len(final))
+	}
+	t.Logf("%d closes written as %d versions", n, len(versions))
+	if got := counterValue(t, e.reg, "schedmgr_config_writes_total", "outcome", "failed"); got != 0 {
+		t.Errorf("failed writes counted %v", got)
 	}
 }
 

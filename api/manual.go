@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -33,10 +32,10 @@ type manualAnswer struct {
 }
 
 // manualCloseHandler closes (closed true) or reopens a schedule by editing
-// its manualClose flag in the latest stored config, server side: the edit
-// is retried on the newest version when another write wins the race, so
-// concurrent closes of different schedules all land, and nothing else in
-// the document is touched.
+// its manualClose flag in the latest stored config, server side, through
+// the group commit of manualbatch.go: concurrent closes of different
+// schedules all land, never answer 409, and nothing else in the document is
+// touched.
 func (s *Server) manualCloseHandler(closed bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p principal) {
 		name := r.PathValue("name")
@@ -65,22 +64,37 @@ func (s *Server) manualCloseHandler(closed bool) handlerFunc {
 			}
 			mb.Message = fmt.Sprintf("%s %s", verb, quote(name))
 		}
-		ctx, cancel := s.ctx(r)
+		ctx, cancel := context.WithTimeout(r.Context(), manualTimeout)
 		defer cancel()
-		edit := func(data []byte) ([]byte, bool, error) { return engine.SetManualClose(data, name, closed) }
-		meta := store.Meta{Author: p.name, Message: mb.Message}
-		v, changed, err := s.casEdit(ctx, edit, meta)
-		switch {
+		res := s.manual.submit(&manualRequest{ctx: ctx, edit: engine.ManualEdit{Schedule: name, Closed: closed},
+			author: p.name, message: mb.Message})
+		switch err := res.err; {
 		case errors.Is(err, engine.ErrUnknownSchedule):
 			writeErrorf(w, http.StatusNotFound, "unknown schedule %s", quote(name))
 		case errors.Is(err, store.ErrNotFound):
 			writeError(w, http.StatusNotFound, "no config is stored yet")
+		case errors.Is(err, errGaveUp), errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil && r.Context().Err() == nil:
+			s.metrics.write(writeFailed)
+			w.Header().Set("Retry-After", "1")
+			writeErrorf(w, http.StatusServiceUnavailable, "could not write the manual %s of %s within %s: %v; nothing was written; retry", verbOf(closed), quote(name), manualTimeout, errGaveUp)
 		case err != nil:
 			s.casFailed(w, err)
 		default:
-			writeJSON(w, http.StatusOK, manualAnswer{Version: v, Schedule: name, ManualClose: closed, Changed: changed})
+			writeJSON(w, http.StatusOK, manualAnswer{Version: res.version, Schedule: name, ManualClose: closed, Changed: res.changed})
 		}
 	}
+}
+
+// manualTimeout bounds a manual close or reopen, waiting for its turn in
+// the group commit included. It is longer than one write's timeout: under
+// heavy contention an edit may wait for a few batches.
+const manualTimeout = 20 * time.Second
+
+func verbOf(closed bool) string {
+	if closed {
+		return "close"
+	}
+	return "reopen"
 }
 
 // errStoredInvalid wraps a validation failure of the stored document.
@@ -142,18 +156,4 @@ func (s *Server) casEdit(ctx context.Context, edit func([]byte) ([]byte, bool, e
 		lastErr = err
 	}
 	return 0, false, fmt.Errorf("gave up after %d concurrent changes: %w", maxCASAttempts, lastErr)
-}
-
-// backoff sleeps a short random time that grows with the attempt, so that
-// competing editors spread out.
-func backoff(ctx context.Context, attempt int) error {
-	d := time.Duration(rand.Int64N(int64(min(attempt, 8)) * int64(time.Millisecond)))
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -17,6 +17,9 @@ type scheduleView struct {
 	ManualClose bool                 `json:"manualClose"`
 	Rules       []string             `json:"rules"`
 	Status      checkresult.Response `json:"status"`
+	// Error says why the schedule cannot be evaluated (Status is then the
+	// fail-open error answer of check-schedule).
+	Error string `json:"error,omitempty"`
 }
 
 // viewSchedule renders cur at the instant its status is for (cur.At).
@@ -26,13 +29,19 @@ func viewSchedule(cur scheduler.Current) scheduleView {
 	if rules == nil {
 		rules = []string{}
 	}
-	return scheduleView{
+	v := scheduleView{
 		Name:        sc.Name(),
 		TimeZone:    sc.Location().String(),
 		ManualClose: sc.ManualClose(),
 		Rules:       rules,
-		Status:      checkresult.New(sc, answerOf(cur)),
 	}
+	if cur.Err != nil {
+		v.Error = cur.Err.Error()
+		v.Status = checkresult.Response{IsOpen: true, ClosedReason: "error", Schedule: sc.Name(), TimeZone: v.TimeZone, At: cur.At.In(sc.Location())}
+		return v
+	}
+	v.Status = checkresult.New(sc, answerOf(cur))
+	return v
 }
 
 type scheduleList struct {

@@ -30,6 +30,8 @@ type StatusSource interface {
 	Config() (*engine.Config, uint64)
 	// Ready reports whether a config is served.
 	Ready() bool
+	// Covered reports whether the precomputed timelines cover now.
+	Covered() bool
 }
 
 // ConfigStore is the versioned config store the admin API reads and
@@ -161,6 +163,7 @@ type Server struct {
 	mux          *http.ServeMux
 	sse          *sseSlots
 	requests     *requestCounts // check-schedule requests per name, for previews
+	manual       *manualBatcher
 	sseHeartbeat time.Duration
 	failClosed   bool
 	publicCheck  bool
@@ -206,6 +209,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 	if s.sseHeartbeat <= 0 {
 		s.sseHeartbeat = DefaultSSEHeartbeat
 	}
+	s.manual = &manualBatcher{s: s}
 	var err error
 	if s.auth, err = newAuthenticator(opts.Tokens); err != nil {
 		return nil, err
@@ -345,24 +349,30 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // readyz is the one readiness probe: 200 when this replica answers
-// check-schedule correctly, that is when a config is applied. A replica
-// that lost NATS keeps serving its cache and stays ready (see healthz).
+// check-schedule correctly, that is when a config is applied and its
+// precomputed timelines cover now. A replica that lost NATS keeps serving
+// its cache and stays ready (see healthz).
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	if !s.status.Ready() {
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "not ready: no configuration loaded yet")
 		return
 	}
+	if !s.status.Covered() {
+		writeError(w, http.StatusServiceUnavailable, "not ready: the precomputed timelines no longer cover now (the scheduler is stuck; see the server log)")
+		return
+	}
 	_, v := s.status.Config()
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "version": v})
 }
 
-// contextTimeout bounds store calls made for one request, so a stalled
-// NATS connection cannot hold a request forever.
-const contextTimeout = 10 * time.Second
+// writeTimeout bounds store calls made for one request, so a stalled NATS
+// connection cannot hold a request for long (a lost connection fails at
+// once: store.ErrUnavailable).
+const writeTimeout = 5 * time.Second
 
 func (s *Server) ctx(r *http.Request) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), contextTimeout)
+	return context.WithTimeout(r.Context(), writeTimeout)
 }
 
 // whoami tells a client (the UI) which token it holds and what it may do.

@@ -48,10 +48,15 @@ type App struct {
 	errc      chan error
 	closeOnce sync.Once
 
-	applyMu    sync.Mutex // serialises apply (watch and heartbeat poll)
-	latestSeen uint64     // newest version seen, under applyMu
-	refused    uint64     // last version refused as invalid, under applyMu
-	closeErr   error
+	applyMu     sync.Mutex    // serialises apply
+	latestSeen  uint64        // newest version seen, under applyMu
+	refused     uint64        // last version refused as invalid, under applyMu
+	skipped     uint64        // last version number found missing, under applyMu
+	reconnected chan struct{} // NATS reconnected: syncConfig looks at once
+	announce    chan struct{} // a version was applied: heartbeat announces it
+	readMu      sync.Mutex
+	cancelRead  context.CancelFunc // ends syncConfig's store read in flight
+	closeErr    error
 
 	// metricsSrv and metricsListener serve /metrics on MetricsAddr; nil
 	// when metrics are served on the HTTP listener (metrics_listener.go).
@@ -72,7 +77,7 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	a := &App{opts: o, log: o.Logger, cancel: cancel, served: make(chan struct{}), errc: make(chan error, 4),
-		registry: prometheus.NewRegistry()}
+		registry: prometheus.NewRegistry(), reconnected: make(chan struct{}, 1), announce: make(chan struct{}, 1)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -101,6 +106,7 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 	}
 
 	a.metrics = newAppMetrics(a.registry)
+	registerConnected(a.registry, a.nc.IsConnected)
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.sched = scheduler.New(scheduler.Options{Horizon: o.Horizon, Logger: o.Logger, OnTransition: a.onTransition})
 	a.registry.MustRegister(a.sched)
@@ -143,12 +149,15 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 		a.sched.Apply(empty, 0, time.Time{})
 		a.servedOne.Do(func() { close(a.served) })
 	}
-	watch, err := a.store.Watch(runCtx)
+	wctx, stopWatch := context.WithCancel(runCtx)
+	watch, err := a.store.Watch(wctx)
 	if err != nil {
+		stopWatch()
 		return nil, fmt.Errorf("watch config: %w", err)
 	}
+	a.watchConnection()
 	a.wg.Add(1)
-	go a.watchLoop(runCtx, watch)
+	go a.syncConfig(runCtx, watch, stopWatch)
 	select {
 	case <-a.served:
 	case <-startCtx.Done():
@@ -204,6 +213,10 @@ func (a *App) NATSURL() string {
 // password of role r in it (see StoreConn.ClientURLFor).
 func (a *App) NATSURLFor(r NATSRole) (string, error) { return a.conn.ClientURLFor(r) }
 
+// ConnectedNATSURL is the URL of the NATS server the replica is connected
+// to now ("" while disconnected).
+func (a *App) ConnectedNATSURL() string { return a.nc.ConnectedUrl() }
+
 // Scheduler returns the status cache (for tests and embedding).
 func (a *App) Scheduler() *scheduler.Scheduler { return a.sched }
 
@@ -234,96 +247,43 @@ func (a *App) seed(ctx context.Context) error {
 	return nil
 }
 
-// watchLoop applies every new version. An invalid version (written around
-// the API) is logged and counted; the replica keeps serving the last good one.
-func (a *App) watchLoop(ctx context.Context, entries <-chan store.Entry) {
-	defer a.wg.Done()
-	for e := range entries {
-		a.apply(ctx, e)
-	}
-}
-
-// apply serves entry e if it is newer than the served version. Both the
-// watch and the heartbeat's poll call it, so it serialises the check and
-// the apply; a version that does not validate is logged once.
-func (a *App) apply(ctx context.Context, e store.Entry) {
-	a.applyMu.Lock()
-	defer a.applyMu.Unlock()
-	a.metrics.latest.Set(float64(max(e.Version, a.latestSeen)))
-	a.latestSeen = max(e.Version, a.latestSeen)
-	_, served := a.sched.Config()
-	if (e.Version <= served && served != 0) || e.Version == a.refused {
-		return
-	}
-	cfg, err := engine.LoadStored(e.Data) // what an earlier release stored keeps loading
-	if err != nil {
-		a.refused = e.Version
-		a.metrics.applyErrors.Inc()
-		a.log.Error("stored config is invalid; still serving the previous version", "version", e.Version, "err", err)
-		return
-	}
-	a.sched.Apply(cfg, e.Version, e.Meta.Time)
-	a.metrics.lag.Set(0)
-	a.log.Info("config applied", "version", e.Version, "schedules", len(cfg.Schedules()), "author", e.Meta.Author)
-	a.servedOne.Do(func() { close(a.served) })
-	if err := a.presence.Announce(ctx, a.opts.ReplicaID, e.Version); err != nil && ctx.Err() == nil {
-		a.log.Warn("announce served version", "err", err)
-	}
-}
-
-// catchUp applies every version newer than served, oldest first, as the
-// watch would have: each replica then announces every config-caused
-// transition itself (same event ids on every replica), not just the last.
-func (a *App) catchUp(ctx context.Context, served uint64) {
-	hist, err := a.store.History(ctx, 64)
-	if err != nil {
-		return
-	}
-	for i := len(hist) - 1; i >= 0; i-- {
-		if hist[i].Version <= served {
-			continue
-		}
-		e, err := a.store.Version(ctx, hist[i].Version)
-		if err != nil {
-			return
-		}
-		a.apply(ctx, e)
-	}
-}
-
 // heartbeat records the served version well within the presence TTL.
 func (a *App) heartbeat(ctx context.Context) {
 	defer a.wg.Done()
 	t := time.NewTicker(a.presence.TTL() / 3)
 	defer t.Stop()
 	for {
+		fromTicker := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			fromTicker = true
+		case <-a.announce: // a version was applied: say so now
 		}
 		_, v := a.sched.Config()
-		if err := a.presence.Announce(ctx, a.opts.ReplicaID, v); err != nil && ctx.Err() == nil {
+		actx, cancel := context.WithTimeout(ctx, a.presence.TTL()/3)
+		err := a.presence.Announce(actx, a.opts.ReplicaID, v)
+		cancel()
+		if err != nil && ctx.Err() == nil {
 			a.log.Warn("announce served version", "err", err)
 		}
-		if reps, err := a.presence.Replicas(ctx); err == nil {
+		if !fromTicker {
+			continue
+		}
+		lctx, cancel := context.WithTimeout(ctx, a.presence.TTL()/3)
+		if reps, err := a.presence.Replicas(lctx); err == nil {
 			var latest uint64
 			for _, r := range reps {
 				latest = max(latest, r.Version)
 			}
-			if e, err := a.store.Get(ctx); err == nil {
-				latest = max(latest, e.Version)
-				// A watch can stall for a while after a NATS node fails
-				// over; the poll bounds how long a replica serves an old
-				// version to one heartbeat.
-				if e.Version > v {
-					a.catchUp(ctx, v)
-					_, v = a.sched.Config()
-				}
+			if l, err := a.store.Latest(lctx); err == nil {
+				latest = max(latest, l)
 			}
 			a.metrics.latest.Set(float64(latest))
 			a.metrics.lag.Set(float64(latest - min(v, latest)))
 		}
+		cancel()
 	}
 }
 

@@ -23,13 +23,20 @@ type EventOptions struct {
 	Disabled bool
 	// Source is the CloudEvents source attribute (default "schedule-manager").
 	Source string
-	// MaxAge is how long the stream keeps events (default 7 days).
+	// MaxAge is how long the stream keeps events (zero: 7 days for a new
+	// stream; an existing stream keeps what it has, operator edits
+	// included).
 	MaxAge time.Duration
-	// Replicas is the stream's JetStream replica count (default
-	// StoreReplicas, else 1).
+	// MaxBytes bounds the stream's size, oldest events dropped first (zero:
+	// unlimited for a new stream, an existing one keeps its value;
+	// negative: unlimited).
+	MaxBytes int64
+	// Replicas is the stream's JetStream replica count (zero: StoreReplicas
+	// for a new stream; an existing stream keeps its count).
 	Replicas int
-	// Duplicates is the stream's de-duplication window (default 2 minutes):
-	// replicas publishing the same transition within it store it once.
+	// Duplicates is the stream's de-duplication window (zero: 2 minutes for
+	// a new stream; an existing one keeps its value): replicas publishing
+	// the same transition within it store it once.
 	Duplicates time.Duration
 	// QueueSize bounds the events waiting to be published (default 65536);
 	// beyond it events are dropped, counted and logged.
@@ -58,7 +65,7 @@ func (e EventOptions) validate() error {
 	if perToken > total {
 		errs = append(errs, fmt.Errorf("sse-max-per-token: %d is more than sse-max-clients (%d); keep it well below, so that one token cannot hold every event stream", perToken, total))
 	}
-	if err := (stream.StreamOptions{MaxAge: e.MaxAge, Replicas: e.Replicas, Duplicates: e.Duplicates}).Validate(); err != nil {
+	if err := (stream.StreamOptions{MaxAge: e.MaxAge, Replicas: e.Replicas, Duplicates: e.Duplicates, MaxBytes: e.MaxBytes}).Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("events: %w", err))
 	}
 	if s := e.SnapshotSpec; s != "" && s != "off" {
@@ -83,11 +90,8 @@ func (a *App) startEvents(ctx context.Context, js jetstream.JetStream) error {
 	if o.Disabled {
 		return nil
 	}
-	replicas := o.Replicas
-	if replicas == 0 {
-		replicas = max(a.opts.StoreReplicas, 1)
-	}
-	sopts := stream.StreamOptions{MaxAge: o.MaxAge, Replicas: replicas, Duplicates: o.Duplicates}
+	sopts := stream.StreamOptions{MaxAge: o.MaxAge, Replicas: o.Replicas, NewReplicas: a.opts.StoreReplicas,
+		Duplicates: o.Duplicates, MaxBytes: o.MaxBytes}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if _, err := stream.EnsureStream(sctx, js, sopts); err != nil {
@@ -137,6 +141,10 @@ func statusOf(c scheduler.Current) event.ScheduleStatus {
 		Rule: ruleOf(c.Status.RuleID, c.Status.RuleName)}
 	if c.Schedule != nil {
 		s.Schedule, s.TimeZone = c.Schedule.Name(), c.Schedule.Location().String()
+	}
+	if c.Err != nil { // not evaluable: the fail-open error state of check-schedule
+		s.IsOpen, s.ClosedReason, s.Rule, s.Holiday = true, "error", nil, ""
+		return s
 	}
 	if c.HasNext {
 		s.NextTransition = &event.Transition{At: c.Next.At.UTC(), IsOpen: c.Next.Status.IsOpen, ClosedReason: c.Next.Status.ClosedReason}

@@ -8,6 +8,20 @@ type appMetrics struct {
 	applyErrors prometheus.Counter
 }
 
+// registerConnected exports whether the NATS connection is up: while it is
+// down the replica serves its cached config and refuses writes (degraded,
+// see Degraded), which an alert reports.
+func registerConnected(reg prometheus.Registerer, connected func() bool) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "schedmgr", Name: "nats_connected",
+		Help: "1 while this replica's NATS connection is up, 0 while it serves from its cache and refuses writes."},
+		func() float64 {
+			if connected() {
+				return 1
+			}
+			return 0
+		}))
+}
+
 func newAppMetrics(reg prometheus.Registerer) *appMetrics {
 	m := &appMetrics{
 		latest: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "schedmgr", Name: "config_version_latest",

@@ -51,6 +51,10 @@ type Options struct {
 	// StoreReplicas is the JetStream replica count for new buckets (default 1).
 	StoreReplicas   int
 	ShutdownTimeout time.Duration // default 10s
+	// NATSSync is when the embedded server fsyncs JetStream files:
+	// "default" (its 2-minute interval), "always" (every write), or an
+	// interval ("1s"). See SyncPolicy.
+	NATSSync string
 	// Events configure transition events (see events.go).
 	Events EventOptions
 	// Webhooks configure webhook delivery (see webhooks.go).
@@ -138,6 +142,9 @@ func (o Options) Validate() error {
 			errs = append(errs, fmt.Errorf("reconcile-spec: %q: %w", o.ReconcileSpec, err))
 		}
 	}
+	if _, _, err := ParseSync(o.NATSSync); err != nil {
+		errs = append(errs, fmt.Errorf("nats-sync: %w", err))
+	}
 	if o.StoreReplicas < 0 || o.StoreReplicas > 5 {
 		errs = append(errs, fmt.Errorf("store-replicas: must be 1 to 5, got %d", o.StoreReplicas))
 	}
@@ -177,4 +184,23 @@ func splitHostPort(addr string) (string, int, error) {
 		return "", 0, fmt.Errorf("%q has an invalid port", addr)
 	}
 	return host, p, nil
+}
+
+// ParseSync reads a nats-sync setting: "" or "default" (the server's own
+// interval, 2 minutes), "always" (fsync on every write), or an interval.
+// With the default an acknowledged config write survives a process crash
+// but can be lost on power loss; "always" makes it durable at the cost of
+// an fsync per write (a few ms on SSDs, much more on network disks).
+func ParseSync(v string) (always bool, interval time.Duration, err error) {
+	switch v {
+	case "", "default":
+		return false, 0, nil
+	case "always":
+		return true, 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return false, 0, fmt.Errorf("%q is not default, always or a positive interval (1s)", v)
+	}
+	return false, d, nil
 }

@@ -47,6 +47,8 @@ type StoreOptions struct {
 	// NATSURL. The embedded server needs none: its users are generated in
 	// DataDir/nats-credentials.json on first start.
 	Client NATSClientOptions
+	// Sync is the embedded server's fsync policy (see ParseSync).
+	Sync string
 	// Logger receives connection events (disconnected, reconnected) and the
 	// store's warnings. Default slog.Default().
 	Logger *slog.Logger
@@ -93,6 +95,10 @@ func OpenStore(ctx context.Context, o StoreOptions) (*StoreConn, error) {
 	log := o.Logger
 	copts := []nats.Option{
 		nats.Name("schedule-manager " + o.Name),
+		// No reconnect buffer: a write attempted while NATS is unreachable
+		// fails at once instead of being sent after the reconnect, when
+		// its caller has long been told it failed (or told nothing).
+		nats.ReconnectBufSize(-1),
 		nats.ClosedHandler(func(*nats.Conn) { c.closedOnce.Do(func() { close(c.closed) }) }),
 	}
 	var err error
@@ -178,6 +184,11 @@ func startEmbedded(ctx context.Context, o StoreOptions) (*server.Server, *NATSCr
 	sopts.ServerName = "schedmgr-" + strings.ReplaceAll(o.Name, " ", "-") // no spaces in server names
 	sopts.JetStream, sopts.StoreDir = true, dir
 	sopts.NoSigs, sopts.NoLog = true, true
+	always, interval, err := ParseSync(o.Sync)
+	if err != nil {
+		return nil, nil, fmt.Errorf("nats-sync: %w", err)
+	}
+	sopts.SyncAlways, sopts.SyncInterval = always, interval
 	if o.NATSListen == "" || o.NATSListen == "off" {
 		sopts.DontListen = true
 	} else {
@@ -264,5 +275,5 @@ func (c *StoreConn) Close() {
 // defaults applied).
 func (o Options) storeOptions() StoreOptions {
 	return StoreOptions{NATSURL: o.NATSURL, DataDir: o.DataDir, NATSListen: o.NATSListen, Name: o.ReplicaID,
-		Replicas: o.StoreReplicas, Client: o.NATSClient, Logger: o.Logger}
+		Replicas: o.StoreReplicas, Client: o.NATSClient, Sync: o.NATSSync, Logger: o.Logger}
 }

@@ -11,6 +11,7 @@ import (
 // compiledCalendar is one parsed iCalendar calendar of a document.
 type compiledCalendar struct {
 	id     string
+	path   string // "calendars[2].ics", for an ExpansionPanic
 	name   string
 	hash   string // sha256 of the text: schedules using it change fingerprint with it
 	events []calEvent
@@ -33,6 +34,7 @@ func (c *compiledCalendar) view(loc *time.Location) *calView {
 	}
 	v := &calView{cal: c, loc: loc}
 	v.years = newYearMemo(v.expand)
+	v.years.label = c.path
 	if c.views == nil {
 		c.views = map[string]*calView{}
 	}

@@ -84,7 +84,7 @@ func compileCalendars(docs []CalendarDoc, errs *errorList) map[string]*compiledC
 			errs.add(path+".ics", "a calendar needs its iCalendar text (ics) or a url to fetch it from")
 			continue
 		}
-		cc := &compiledCalendar{id: c.ID, name: c.Name, hash: CalendarHash(c.ICS)}
+		cc := &compiledCalendar{id: c.ID, name: c.Name, hash: CalendarHash(c.ICS), path: path + ".ics"}
 		if cc.name == "" {
 			cc.name = c.ID
 		}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ type Config struct {
 	rules     []*compiledRule // every rule in document order, used or not (for Lint)
 	schedules []*Schedule
 	byName    map[string]*Schedule
+	// caches are the per-year memos of every recurrence and holiday
+	// calendar, for Probe.
+	caches []*yearCache
 }
 
 // Load parses and validates a document. A validation failure is a
@@ -125,6 +129,14 @@ func compile(doc Document) (*Config, error) {
 	if len(errs) > 0 {
 		return nil, &ValidationError{Errors: errs}
 	}
+	for _, c := range holidays {
+		cfg.caches = append(cfg.caches, c)
+	}
+	for _, r := range recurrences {
+		cfg.caches = append(cfg.caches, r.cache)
+	}
+	// Map order is random; report problems in document order.
+	slices.SortFunc(cfg.caches, func(a, b *yearCache) int { return strings.Compare(a.label, b.label) })
 	return cfg, nil
 }
 
@@ -137,6 +149,43 @@ func calendarListed(cals []CalendarDoc, id string) bool {
 		}
 	}
 	return false
+}
+
+// Probe expands every rule's dates for each year from from to to
+// (inclusive, by calendar year, one year of margin each side for local
+// dates) and reports, as a *ValidationError, every rule whose expansion
+// panicked. The service probes a window around now before it accepts a
+// config, so that most configs that would fail later are refused up front;
+// evaluation beyond the window still panics with an *ExpansionPanic, which
+// the scheduler contains to the schedules concerned.
+func (c *Config) Probe(from, to time.Time) error {
+	var errs errorList
+	for _, yc := range c.caches {
+		for y := from.UTC().Year() - 1; y <= to.UTC().Year()+1; y++ {
+			if err := probeYear(yc, y); err != nil {
+				errs.add(yc.label, "expanding its dates for %d failed (the recurrence library panicked: %v); simplify the rule", y, err.Value)
+				break
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return &ValidationError{Errors: errs}
+	}
+	return nil
+}
+
+func probeYear(yc *yearCache, year int) (failure *ExpansionPanic) {
+	defer func() {
+		if v := recover(); v != nil {
+			if p, ok := v.(*ExpansionPanic); ok {
+				failure = p
+				return
+			}
+			failure = &ExpansionPanic{Path: yc.label, Year: year, Value: v}
+		}
+	}()
+	yc.get(year)
+	return nil
 }
 
 func checkName(path, what, s string, maxLen int, required bool, errs *errorList) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 )
 
@@ -31,31 +32,79 @@ var ErrUnknownSchedule = errors.New("unknown schedule")
 // loaded and checked to differ from data in exactly that flag, so a bug in
 // the edit is an error rather than a silently different config.
 func SetManualClose(data []byte, schedule string, closed bool) (out []byte, changed bool, err error) {
-	before, err := Load(data)
+	out, results, err := SetManualCloses(data, []ManualEdit{{Schedule: schedule, Closed: closed}})
 	if err != nil {
 		return nil, false, err
 	}
-	sc, ok := before.Schedule(schedule)
-	if !ok {
-		return nil, false, fmt.Errorf("%w %s", ErrUnknownSchedule, quote(schedule))
+	if results[0].Err != nil {
+		return nil, false, results[0].Err
 	}
-	if sc.ManualClose() == closed {
-		return data, false, nil
-	}
-	out, err = setScheduleMember(data, sc.index, "manualClose", []byte(strconv.FormatBool(closed)))
+	return out, results[0].Changed, nil
+}
+
+// ManualEdit asks for the manualClose flag of one schedule.
+type ManualEdit struct {
+	Schedule string
+	Closed   bool
+}
+
+// ManualResult is the outcome of one ManualEdit: Changed is false when the
+// schedule already was in that state (as left by the edits before it); Err
+// is ErrUnknownSchedule, wrapped, for a name the document lacks.
+type ManualResult struct {
+	Changed bool
+	Err     error
+}
+
+// SetManualCloses applies several ManualEdits at once, in order, with the
+// guarantees of SetManualClose: one Load before, one edit pass, one Load
+// after, so a batch of many emergency closes costs about as much as one.
+// results has one entry per edit. err (data does not load, the edit would
+// change more than the flags) fails the whole batch; out is data when
+// nothing changed.
+func SetManualCloses(data []byte, edits []ManualEdit) (out []byte, results []ManualResult, err error) {
+	before, err := Load(data)
 	if err != nil {
-		return nil, false, fmt.Errorf("set manualClose of %s: %w", quote(schedule), err)
+		return nil, nil, err
+	}
+	results = make([]ManualResult, len(edits))
+	state := map[int]bool{} // schedule index → flag after the edits so far
+	for i, e := range edits {
+		sc, ok := before.Schedule(e.Schedule)
+		if !ok {
+			results[i].Err = fmt.Errorf("%w %s", ErrUnknownSchedule, quote(e.Schedule))
+			continue
+		}
+		cur, seen := state[sc.index]
+		if !seen {
+			cur = sc.ManualClose()
+		}
+		results[i].Changed = cur != e.Closed
+		state[sc.index] = e.Closed
+	}
+	values := map[int][]byte{}
+	want := before.Document() // a copy: before stays as it was
+	for idx, closed := range state {
+		if want.Schedules[idx].ManualClose != closed {
+			values[idx] = []byte(strconv.FormatBool(closed))
+			want.Schedules[idx].ManualClose = closed
+		}
+	}
+	if len(values) == 0 {
+		return data, results, nil
+	}
+	out, err = setScheduleMembers(data, values, "manualClose")
+	if err != nil {
+		return nil, nil, fmt.Errorf("set manualClose: %w", err)
 	}
 	after, err := Load(out)
 	if err != nil {
-		return nil, false, fmt.Errorf("after setting manualClose of %s: %w", quote(schedule), err)
+		return nil, nil, fmt.Errorf("after setting manualClose: %w", err)
 	}
-	want := before.Document() // a copy: before stays as it was
-	want.Schedules[sc.index].ManualClose = closed
 	if !reflect.DeepEqual(want, after.doc) {
-		return nil, false, fmt.Errorf("setting manualClose of %s changed more than that flag", quote(schedule))
+		return nil, nil, errors.New("setting manualClose changed more than that flag")
 	}
-	return out, true, nil
+	return out, results, nil
 }
 
 // span is the byte range [start, end) of a JSON value inside a document.
@@ -67,13 +116,14 @@ type member struct {
 	value span
 }
 
-// setScheduleMember sets member key (and any member whose key matches it
-// the way encoding/json does, case-insensitively) of element index of the
-// top-level "schedules" array to value, or inserts it first in that object.
-// The element is found by its index, the one Compile recorded, rather than
-// by decoding every element's name again.
-func setScheduleMember(data []byte, index int, key string, value []byte) ([]byte, error) {
-	return setElementMember(data, "schedules", index, key, value)
+// setScheduleMembers sets member key (and any member whose key matches it
+// the way encoding/json does, case-insensitively) of each element index of
+// the top-level "schedules" array to values[index], or inserts it first in
+// that object. Elements are found by the indexes Compile recorded rather
+// than by decoding every element's name again; all edits are spliced in
+// one pass over data.
+func setScheduleMembers(data []byte, values map[int][]byte, key string) ([]byte, error) {
+	return setElementMembers(data, "schedules", values, key)
 }
 
 // topArray finds the one top-level member arrayKey of the document; ok is
@@ -98,9 +148,8 @@ func topArray(data []byte, arrayKey string) (span, bool, error) {
 	return span{}, false, fmt.Errorf(`the document has %d %q members; JSON readers disagree on which one counts, so write it with one`, len(found), arrayKey)
 }
 
-// setElementMember is setScheduleMember for element index of any
-// top-level array.
-func setElementMember(data []byte, arrayKey string, index int, key string, value []byte) ([]byte, error) {
+// setElementMembers is setScheduleMembers for any top-level array.
+func setElementMembers(data []byte, arrayKey string, values map[int][]byte, key string) ([]byte, error) {
 	arr, ok, err := topArray(data, arrayKey)
 	if err != nil {
 		return nil, err
@@ -112,47 +161,64 @@ func setElementMember(data []byte, arrayKey string, index int, key string, value
 	if err != nil {
 		return nil, err
 	}
-	if index >= len(elems) {
-		return nil, fmt.Errorf(`%q has %d elements, not %d`, arrayKey, len(elems), index+1)
+	// splice replaces data[at:end] with text; collected in document order.
+	type splice struct {
+		at, end int
+		text    []byte
 	}
-	el := elems[index]
-	members, err := objectMembers(data, el)
-	if err != nil {
-		return nil, fmt.Errorf("%s[%d]: %w", arrayKey, index, err)
+	var splices []splice
+	indexes := make([]int, 0, len(values))
+	for index := range values {
+		indexes = append(indexes, index)
 	}
-	var out []byte
-	last := 0
-	replaced := false
-	for _, m := range members {
-		// Every spelling is set, so the result does not depend on which
-		// one a reader lets win.
-		if foldEqual(m.key, key) {
-			out = append(out, data[last:m.value.start]...)
-			out = append(out, value...)
-			last = m.value.end
-			replaced = true
+	slices.Sort(indexes)
+	for _, index := range indexes {
+		value := values[index]
+		if index >= len(elems) {
+			return nil, fmt.Errorf(`%q has %d elements, not %d`, arrayKey, len(elems), index+1)
 		}
+		el := elems[index]
+		members, err := objectMembers(data, el)
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d]: %w", arrayKey, index, err)
+		}
+		replaced := false
+		for _, m := range members {
+			// Every spelling is set, so the result does not depend on
+			// which one a reader lets win.
+			if foldEqual(m.key, key) {
+				splices = append(splices, splice{m.value.start, m.value.end, value})
+				replaced = true
+			}
+		}
+		if replaced {
+			continue
+		}
+		// Insert after '{', copying the indentation of the first member.
+		open := el.start + 1
+		ws := open
+		for ws < el.end && isSpace(data[ws]) {
+			ws++
+		}
+		ins := make([]byte, 0, len(key)+len(value)+8+(ws-open))
+		ins = append(ins, '"')
+		ins = append(ins, key...)
+		ins = append(ins, `": `...)
+		ins = append(ins, value...)
+		if len(members) > 0 {
+			ins = append(ins, ',')
+			ins = append(ins, data[open:ws]...)
+		}
+		splices = append(splices, splice{ws, ws, ins})
 	}
-	if replaced {
-		return append(out, data[last:]...), nil
+	out := make([]byte, 0, len(data)+16*len(splices))
+	last := 0
+	for _, sp := range splices {
+		out = append(out, data[last:sp.at]...)
+		out = append(out, sp.text...)
+		last = sp.end
 	}
-	// Insert after '{', copying the indentation of the first member.
-	open := el.start + 1
-	ws := open
-	for ws < el.end && isSpace(data[ws]) {
-		ws++
-	}
-	ins := make([]byte, 0, len(data)+len(key)+len(value)+8+(ws-open))
-	ins = append(ins, data[:ws]...)
-	ins = append(ins, '"')
-	ins = append(ins, key...)
-	ins = append(ins, `": `...)
-	ins = append(ins, value...)
-	if len(members) > 0 {
-		ins = append(ins, ',')
-		ins = append(ins, data[open:ws]...)
-	}
-	return append(ins, data[ws:]...), nil
+	return append(out, data[last:]...), nil
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

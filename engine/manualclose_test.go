@@ -385,3 +385,42 @@ func skipValue(dec *json.Decoder, depth int) error {
 	}
 	return nil
 }
+
+func TestSetManualClosesBatch(t *testing.T) {
+	doc := []byte(`{
+  "rules": [{"id": "r", "isOpen": true}],
+  "schedules": [
+    {"name": "A", "timeZone": "UTC", "rules": ["r"]},
+    {"name": "B", "manualClose": true, "timeZone": "UTC", "rules": ["r"], "x-note": "kept"},
+    {"name": "C", "manualClose": false, "timeZone": "UTC", "rules": ["r"]}
+  ]
+}`)
+	edits := []engine.ManualEdit{
+		{Schedule: "A", Closed: true},  // inserted
+		{Schedule: "B", Closed: true},  // already closed
+		{Schedule: "Z", Closed: true},  // unknown
+		{Schedule: "C", Closed: true},  // replaced
+		{Schedule: "C", Closed: false}, // back again: changed relative to the edit before
+	}
+	out, results, err := engine.SetManualCloses(doc, edits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantChanged := []bool{true, false, false, true, true}
+	for i, r := range results {
+		if r.Changed != wantChanged[i] {
+			t.Errorf("edit %d (%+v): changed %v, want %v", i, edits[i], r.Changed, wantChanged[i])
+		}
+		if (i == 2) != (r.Err != nil) || (r.Err != nil && !errors.Is(r.Err, engine.ErrUnknownSchedule)) {
+			t.Errorf("edit %d: err %v", i, r.Err)
+		}
+	}
+	want := strings.Replace(string(doc), `{"name": "A", "timeZone"`, `{"manualClose": true,"name": "A", "timeZone"`, 1) // the indentation of the first member: none here
+	if string(out) != want {
+		t.Errorf("batch result:\n%s\nwant:\n%s", out, want)
+	}
+	// Nothing to change: the same bytes back.
+	if out, _, err := engine.SetManualCloses(doc, []engine.ManualEdit{{Schedule: "B", Closed: true}}); err != nil || !bytes.Equal(out, doc) {
+		t.Errorf("no-op batch: %v, changed bytes %v", err, !bytes.Equal(out, doc))
+	}
+}

@@ -77,6 +77,7 @@ func compileRule(path string, r Rule, errs *errorList, holidays map[string]*year
 			cr.holidays = c
 		} else if list, ok := holidayList(code); ok {
 			cr.holidays = newHolidayCache(list)
+			cr.holidays.label = path + ".holidays"
 			holidays[code] = cr.holidays
 		} else {
 			errs.add(path+".holidays", "unknown holiday calendar %s (known: %s)", quote(r.Holidays), strings.Join(HolidayCalendars(), ", "))
@@ -102,6 +103,7 @@ func compileRule(path string, r Rule, errs *errorList, holidays map[string]*year
 		} else if rec, err := newRecurrence(p, anchor, anchored); err != nil {
 			errs.add(path+".dateRRule", "%s", err.Error())
 		} else {
+			rec.cache.label = path + ".dateRRule"
 			cr.rec = rec
 			recs[key] = rec
 		}

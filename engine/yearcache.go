@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 )
@@ -46,8 +47,11 @@ func newYearCache(compute func(year int) *yearInfo) *yearCache {
 // computation.
 type yearMemo[T any] struct {
 	compute func(year int) T
-	mu      sync.Mutex
-	table   atomic.Pointer[yearTable[T]]
+	// label names what the memo expands, as a document path
+	// ("rules[3].dateRRule"), for an ExpansionPanic.
+	label string
+	mu    sync.Mutex
+	table atomic.Pointer[yearTable[T]]
 }
 
 type yearTable[T any] struct {
@@ -74,7 +78,7 @@ func (c *yearMemo[T]) get(year int) T {
 			return old.years[i]
 		}
 	}
-	info := c.compute(year)
+	info := c.run(year)
 	lo, hi := year, year
 	if old != nil {
 		lo, hi = min(old.lo, year), max(old.lo+len(old.years)-1, year)
@@ -91,6 +95,36 @@ func (c *yearMemo[T]) get(year int) T {
 	nt.have[year-lo] = true
 	c.table.Store(nt)
 	return info
+}
+
+// ExpansionPanic is the value an evaluation panics with when expanding a
+// rule's dates for a year panicked (the RRULE library has panicked on
+// inputs that validated). It names the rule, so that the service can
+// contain the failure to the schedules using it, and Config.Probe reports
+// it as a validation error.
+type ExpansionPanic struct {
+	// Path is the document path of the rule field: "rules[3].dateRRule".
+	Path  string
+	Year  int
+	Value any // what the library panicked with
+}
+
+func (p *ExpansionPanic) Error() string {
+	return fmt.Sprintf("%s: expanding its dates for %d failed: %v", p.Path, p.Year, p.Value)
+}
+
+// run computes a year, turning a panic into an *ExpansionPanic that names
+// the rule. Nothing is kept for that year.
+func (c *yearMemo[T]) run(year int) T {
+	defer func() {
+		if v := recover(); v != nil {
+			if _, ok := v.(*ExpansionPanic); ok {
+				panic(v)
+			}
+			panic(&ExpansionPanic{Path: c.label, Year: year, Value: v})
+		}
+	}()
+	return c.compute(year)
 }
 
 // dayOfYear returns the year of d and its zero-based day in that year.

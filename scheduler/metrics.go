@@ -6,10 +6,11 @@ import (
 
 // schedulerMetrics are created per Scheduler and registered by Register.
 type schedulerMetrics struct {
-	transitions *prometheus.CounterVec
-	repairs     prometheus.Counter
-	version     prometheus.Gauge
-	schedules   prometheus.Gauge
+	transitions        *prometheus.CounterVec
+	repairs            prometheus.Counter
+	version            prometheus.Gauge
+	schedules          prometheus.Gauge
+	evaluationFailures prometheus.Counter
 }
 
 func newSchedulerMetrics() *schedulerMetrics {
@@ -30,7 +31,17 @@ func newSchedulerMetrics() *schedulerMetrics {
 			Namespace: "schedmgr", Name: "schedules",
 			Help: "Number of schedules in the served config.",
 		}),
+		evaluationFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "schedmgr", Name: "schedule_evaluation_failures_total",
+			Help: "Schedules found not evaluable (a rule's expansion panicked); each answers an error state until the config changes.",
+		}),
 	}
+}
+
+// forget deletes the series of a schedule that left the config, so removed
+// names do not pile up in /metrics.
+func (m *schedulerMetrics) forget(schedule string) {
+	m.transitions.DeletePartialMatch(prometheus.Labels{"schedule": schedule})
 }
 
 func (m *schedulerMetrics) applied(snap *snapshot) {
@@ -51,13 +62,17 @@ var (
 		"1 when the schedule is open now, 0 when closed.", []string{"schedule", "reason"}, nil)
 	nextDesc = prometheus.NewDesc("schedmgr_schedule_next_transition_timestamp_seconds",
 		"Unix time of the schedule's next change of state (absent when none within a year).", []string{"schedule"}, nil)
+	failedDesc = prometheus.NewDesc("schedmgr_schedules_failed",
+		"Schedules of the served config that cannot be evaluated and answer an error state.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (s *Scheduler) Describe(ch chan<- *prometheus.Desc) {
 	ch <- openDesc
 	ch <- nextDesc
+	ch <- failedDesc
 	s.metrics.transitions.Describe(ch)
+	s.metrics.evaluationFailures.Describe(ch)
 	s.metrics.repairs.Describe(ch)
 	s.metrics.version.Describe(ch)
 	s.metrics.schedules.Describe(ch)
@@ -66,7 +81,12 @@ func (s *Scheduler) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector. Per-schedule gauges are read
 // from the cache at scrape time, so removed schedules disappear at once.
 func (s *Scheduler) Collect(ch chan<- prometheus.Metric) {
+	failed := 0
 	for _, c := range s.All() {
+		if c.Err != nil {
+			failed++
+			continue
+		}
 		open := 0.0
 		if c.Status.IsOpen {
 			open = 1
@@ -76,7 +96,9 @@ func (s *Scheduler) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(nextDesc, prometheus.GaugeValue, float64(c.Next.At.UnixNano())/1e9, c.Schedule.Name())
 		}
 	}
+	ch <- prometheus.MustNewConstMetric(failedDesc, prometheus.GaugeValue, float64(failed))
 	s.metrics.transitions.Collect(ch)
+	s.metrics.evaluationFailures.Collect(ch)
 	s.metrics.repairs.Collect(ch)
 	s.metrics.version.Collect(ch)
 	s.metrics.schedules.Collect(ch)

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"container/heap"
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,11 @@ type Current struct {
 	Opening       time.Time
 	HasOpening    bool
 	ConfigVersion uint64
+	// Err is set when the schedule cannot be evaluated: expanding one of
+	// its rules panicked (see engine.ExpansionPanic). Status is then
+	// meaningless; callers answer an error state, as for an unknown
+	// schedule. The other schedules are unaffected.
+	Err error
 }
 
 // Scheduler holds the status cache and fires transitions. Safe for
@@ -89,6 +95,11 @@ type Scheduler struct {
 	wake       chan struct{}
 
 	repairs atomic.Uint64
+
+	// buildHook replaces buildTimeline in tests that need an engine panic
+	// on demand (no input that validates makes the RRULE library panic
+	// today).
+	buildHook func(sc *engine.Schedule, from, to time.Time) *timeline
 }
 
 // snapshot is the immutable set of entries for one config version.
@@ -104,6 +115,9 @@ type entry struct {
 	// in the new config's Schedule while readers of the old snapshot run.
 	sched atomic.Pointer[engine.Schedule]
 	tl    atomic.Pointer[timeline]
+	// failed is set when the schedule cannot be evaluated (a rule's
+	// expansion panicked); reads then answer Current.Err.
+	failed atomic.Pointer[failure]
 
 	// Guarded by Scheduler.mu.
 	announced engine.Status // the last state announced (queued for delivery)
@@ -132,6 +146,27 @@ func New(opts Options) *Scheduler {
 // Ready reports whether a config has been applied and every schedule's
 // status is computed.
 func (s *Scheduler) Ready() bool { return s.state.Load() != nil }
+
+// Covered reports whether every schedule's precomputed timeline covers
+// now, so that a cached read needs no evaluation. The scheduler's loop
+// extends horizons long before they end; a false answer means it is stuck.
+// Schedules that cannot be evaluated do not count: they answer their error.
+func (s *Scheduler) Covered() bool {
+	snap := s.state.Load()
+	if snap == nil {
+		return false
+	}
+	now := s.opts.Now()
+	for _, e := range snap.order {
+		if e.failed.Load() != nil {
+			continue
+		}
+		if e.tl.Load().index(now) < 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // Config returns the applied config and its version (nil before Apply).
 func (s *Scheduler) Config() (*engine.Config, uint64) {
@@ -170,6 +205,10 @@ func (s *Scheduler) lookup(name string, t time.Time, cur *Current) bool {
 	}
 	sched := e.sched.Load()
 	cur.Schedule, cur.At, cur.ConfigVersion = sched, t, snap.version
+	if f := e.failed.Load(); f != nil {
+		cur.Err = f.err
+		return true
+	}
 	tl := e.tl.Load()
 	if i := tl.index(t); i >= 0 {
 		cur.Status = tl.segs[i].Status
@@ -179,11 +218,13 @@ func (s *Scheduler) lookup(name string, t time.Time, cur *Current) bool {
 		}
 		return true
 	}
-	cur.Status = sched.At(t)
-	cur.Next, cur.HasNext = sched.NextTransition(t)
-	if !cur.Status.IsOpen {
-		cur.Opening, cur.HasOpening = openingAfter(sched, t, cur.Next, cur.HasNext)
-	}
+	cur.Err = contain(func() {
+		cur.Status = sched.At(t)
+		cur.Next, cur.HasNext = sched.NextTransition(t)
+		if !cur.Status.IsOpen {
+			cur.Opening, cur.HasOpening = openingAfter(sched, t, cur.Next, cur.HasNext)
+		}
+	})
 	return true
 }
 
@@ -246,7 +287,19 @@ func (s *Scheduler) apply(cfg *engine.Config, version uint64, writtenAt time.Tim
 		}
 		e := &entry{heapIndex: -1}
 		e.sched.Store(sc)
-		tl := s.build(sc, now)
+		tl, err := s.safeBuild(sc, now)
+		if err != nil {
+			s.fail(e, err)
+			if prev != nil {
+				prev.removed = true
+				if prev.heapIndex >= 0 {
+					heap.Remove(&s.queue, prev.heapIndex)
+				}
+			}
+			snap.entries[sc.Name()] = e
+			snap.order = append(snap.order, e)
+			continue
+		}
 		e.tl.Store(tl)
 		i := tl.index(now)
 		e.announced = tl.segs[i].Status
@@ -275,6 +328,7 @@ func (s *Scheduler) apply(cfg *engine.Config, version uint64, writtenAt time.Tim
 				if e.heapIndex >= 0 {
 					heap.Remove(&s.queue, e.heapIndex)
 				}
+				s.metrics.forget(name)
 			}
 		}
 	}
@@ -291,7 +345,52 @@ func (s *Scheduler) apply(cfg *engine.Config, version uint64, writtenAt time.Tim
 // build computes a timeline starting slightly before now, so that reads for
 // "now" taken just before the build are inside it.
 func (s *Scheduler) build(sc *engine.Schedule, now time.Time) *timeline {
+	if s.buildHook != nil {
+		return s.buildHook(sc, now.Add(-time.Minute), now.Add(s.opts.Horizon))
+	}
 	return buildTimeline(sc, now.Add(-time.Minute), now.Add(s.opts.Horizon))
+}
+
+// failure is why a schedule cannot be evaluated.
+type failure struct{ err error }
+
+// safeBuild is build with a panic of the engine contained: the RRULE
+// library has panicked on inputs that validated, and one schedule must not
+// crash the replica (the watch would re-deliver the config, so every
+// replica would crash-loop).
+func (s *Scheduler) safeBuild(sc *engine.Schedule, now time.Time) (tl *timeline, err error) {
+	err = contain(func() { tl = s.build(sc, now) })
+	return tl, err
+}
+
+// contain runs f and turns a panic into an error that names the rule when
+// the engine says which (an *engine.ExpansionPanic).
+func contain(f func()) (err error) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if p, ok := v.(*engine.ExpansionPanic); ok {
+			err = fmt.Errorf("cannot be evaluated: %w", p)
+			return
+		}
+		err = fmt.Errorf("cannot be evaluated: the engine panicked: %v", v)
+	}()
+	f()
+	return nil
+}
+
+// fail marks e as not evaluable (under mu): reads answer the error, the
+// entry leaves the heap's future work, and the failure is logged and
+// counted once.
+func (s *Scheduler) fail(e *entry, err error) {
+	name := e.sched.Load().Name()
+	err = fmt.Errorf("schedule %q %w", name, err)
+	e.failed.Store(&failure{err: err})
+	s.metrics.evaluationFailures.Inc()
+	s.log.Error("a schedule cannot be evaluated; it answers an error state until the config changes",
+		"schedule", name, "err", err)
 }
 
 // schedule puts e in the heap at its next boundary after segment i, or at
@@ -378,7 +477,12 @@ func (s *Scheduler) fireDue(now time.Time) (due time.Time, ok bool) {
 		if i < 0 || !at.Before(tl.to.Add(-s.opts.Horizon/2)) {
 			// Horizon extension: rebuild from the boundary being processed,
 			// so boundaries between it and now are still announced in order.
-			tl = s.build(e.sched.Load(), at)
+			var err error
+			if tl, err = s.safeBuild(e.sched.Load(), at); err != nil {
+				heap.Remove(&s.queue, e.heapIndex)
+				s.fail(e, err)
+				continue
+			}
 			e.tl.Store(tl)
 			i = tl.index(at)
 		}
@@ -423,7 +527,17 @@ func (s *Scheduler) reconcile(now time.Time) int {
 	}
 	repairs := 0
 	for _, e := range snap.order {
-		direct := e.sched.Load().At(now)
+		if e.failed.Load() != nil {
+			continue
+		}
+		var direct engine.Status
+		if err := contain(func() { direct = e.sched.Load().At(now) }); err != nil {
+			if e.heapIndex >= 0 {
+				heap.Remove(&s.queue, e.heapIndex)
+			}
+			s.fail(e, err)
+			continue
+		}
 		tl := e.tl.Load()
 		i := tl.index(now)
 		cachedOK := i >= 0 && tl.segs[i].Status == direct
@@ -434,7 +548,14 @@ func (s *Scheduler) reconcile(now time.Time) int {
 		s.log.Warn("reconcile repaired a schedule", "schedule", e.sched.Load().Name(), "cached_ok", cachedOK,
 			"announced_open", e.announced.IsOpen, "announced_reason", e.announced.ClosedReason,
 			"open", direct.IsOpen, "reason", direct.ClosedReason)
-		tl = s.build(e.sched.Load(), now)
+		tl, err := s.safeBuild(e.sched.Load(), now)
+		if err != nil {
+			if e.heapIndex >= 0 {
+				heap.Remove(&s.queue, e.heapIndex)
+			}
+			s.fail(e, err)
+			continue
+		}
 		e.tl.Store(tl)
 		i = tl.index(now)
 		if !e.announced.SameState(tl.segs[i].Status) {

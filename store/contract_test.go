@@ -28,6 +28,9 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 		if err != nil || len(h) != 0 {
 			t.Fatalf("History on empty store = %v, %v; want empty, nil", h, err)
 		}
+		if v, err := s.Latest(ctx); err != nil || v != 0 {
+			t.Fatalf("Latest on empty store = %d, %v; want 0, nil", v, err)
+		}
 	})
 
 	t.Run("CreateAndGet", func(t *testing.T) {
@@ -51,6 +54,9 @@ func testStore(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 		if d := time.Since(got.Meta.Time); d < 0 || d > time.Minute {
 			t.Fatalf("meta time %v is not now", got.Meta.Time)
+		}
+		if latest, err := s.Latest(ctx); err != nil || latest != v {
+			t.Fatalf("Latest = %d, %v; want %d", latest, err, v)
 		}
 		byVersion, err := s.Version(ctx, v)
 		if err != nil || !bytes.Equal(byVersion.Data, doc) || byVersion.Version != v {

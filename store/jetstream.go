@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -94,6 +95,7 @@ func (o Options) withDefaults() (Options, error) {
 // store (see the package documentation for the layout). It is safe for
 // concurrent use, also by several processes sharing the same buckets.
 type JetStream struct {
+	conn    *nats.Conn
 	head    jetstream.KeyValue
 	history jetstream.KeyValue
 	docs    jetstream.ObjectStore
@@ -143,7 +145,7 @@ func NewJetStream(ctx context.Context, js jetstream.JetStream, opts Options) (*J
 	if err != nil {
 		return nil, fmt.Errorf("store: object store %s_docs: %w", o.Prefix, err)
 	}
-	s := &JetStream{head: head, history: history, docs: docs, opts: o, log: o.Logger}
+	s := &JetStream{conn: js.Conn(), head: head, history: history, docs: docs, opts: o, log: o.Logger}
 	if e, err := s.head.Get(ctx, headKey); err == nil {
 		s.backfill(ctx, e.Revision())
 	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -166,8 +168,22 @@ func bindOrCreateKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.K
 
 func historyKey(v uint64) string { return fmt.Sprintf("%s%020d", historyPrefix, v) }
 
+// reachable fails with ErrUnavailable while the NATS connection is down:
+// the caller learns at once, instead of after a timeout, that nothing was
+// sent. (The service's connection also keeps no reconnect buffer, so a
+// request made during a disconnect can never be sent later.)
+func (s *JetStream) reachable() error {
+	if st := s.conn.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("%w: NATS connection is %s; nothing was written", ErrUnavailable, strings.ToLower(st.String()))
+	}
+	return nil
+}
+
 // Get returns the latest version, or ErrNotFound if none exists.
 func (s *JetStream) Get(ctx context.Context) (Entry, error) {
+	if err := s.reachable(); err != nil {
+		return Entry{}, fmt.Errorf("store: get head: %w", err)
+	}
 	e, err := s.head.Get(ctx, headKey)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return Entry{}, fmt.Errorf("store: get head: %w", ErrNotFound)
@@ -182,6 +198,24 @@ func (s *JetStream) Get(ctx context.Context) (Entry, error) {
 	return entry, nil
 }
 
+// Latest returns the latest version without fetching its document: the
+// head key's revision (0 when no config exists). It reads with a direct
+// get where the bucket allows it, so it keeps answering while the stream
+// elects a new leader.
+func (s *JetStream) Latest(ctx context.Context) (uint64, error) {
+	if err := s.reachable(); err != nil {
+		return 0, fmt.Errorf("store: latest: %w", err)
+	}
+	e, err := s.head.Get(ctx, headKey)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: latest: %w", err)
+	}
+	return e.Revision(), nil
+}
+
 // Put writes data as a new version if expected is the current version (0:
 // only if no configuration exists) and returns the new version. A stale
 // expected version yields a *ConflictError. A zero meta.Time is set to now.
@@ -190,6 +224,9 @@ func (s *JetStream) Get(ctx context.Context) (Entry, error) {
 // best-effort afterwards (a failure is logged and repaired by later Puts, by
 // NewJetStream, and by Version's fallback to the head key).
 func (s *JetStream) Put(ctx context.Context, data []byte, expected uint64, meta Meta) (uint64, error) {
+	if err := s.reachable(); err != nil {
+		return 0, fmt.Errorf("store: put: %w", err)
+	}
 	if len(data) == 0 {
 		return 0, errors.New("store: put: empty document")
 	}
@@ -224,9 +261,15 @@ func (s *JetStream) Put(ctx context.Context, data []byte, expected uint64, meta 
 	if err != nil {
 		return 0, fmt.Errorf("store: put: update head: %w", err)
 	}
-	s.writeHistory(ctx, rev, rec)
+	// The version is written once the head is: the history record is
+	// best-effort. Try it briefly here, so a Put never waits seconds for a
+	// history stream that is electing a leader, and else in the background
+	// (Version falls back to the head's revisions meanwhile).
+	if !s.tryHistory(ctx, rev, rec, historyTry) {
+		go s.writeHistory(context.WithoutCancel(ctx), rev, rec)
+	}
 	if expected != 0 {
-		s.backfill(ctx, expected)
+		go s.backfill(context.WithoutCancel(ctx), expected)
 	}
 	return rev, nil
 }
@@ -257,6 +300,23 @@ func (s *JetStream) putObject(ctx context.Context, name string, data []byte) err
 		return fmt.Errorf("put object %s: %w", name, err)
 	}
 	return nil
+}
+
+// historyTry bounds the history write made inside Put.
+const historyTry = 500 * time.Millisecond
+
+// tryHistory writes the history record of version v within d and reports
+// whether it is stored.
+func (s *JetStream) tryHistory(ctx context.Context, v uint64, rec record, d time.Duration) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+	defer cancel()
+	rec.Version = v
+	val, err := rec.encode()
+	if err != nil {
+		return false
+	}
+	_, err = s.history.Create(ctx, historyKey(v), val)
+	return err == nil || errors.Is(err, jetstream.ErrKeyExists)
 }
 
 // writeHistory records version v idempotently, even if ctx has ended.
@@ -332,7 +392,10 @@ func (s *JetStream) lookup(ctx context.Context, v uint64, withData bool) (Entry,
 			return Entry{}, ErrNotFound
 		}
 		if err == nil {
-			defer s.backfill(ctx, v)
+			// Repair the history in the background: a read must not wait
+			// for a write (after a node failure the history stream may be
+			// electing a leader for seconds, while this read succeeds).
+			go s.backfill(context.WithoutCancel(ctx), v)
 		}
 	}
 	if err != nil {

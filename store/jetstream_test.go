@@ -104,20 +104,30 @@ func TestJetStreamMissingHistoryRecord(t *testing.T) {
 			if err := s.history.Purge(ctx, historyKey(v2)); err != nil {
 				t.Fatal(err)
 			}
+			// Reads repair the record in the background: wait for that
+			// before removing it again, so no repair is in flight when
+			// the one under test runs.
+			restored := func() bool {
+				_, err := s.history.Get(ctx, historyKey(v2))
+				return err == nil
+			}
 			// Everything still answers from the head key meanwhile.
 			if e, err := s.Version(ctx, v2); err != nil || string(e.Data) != `{"n":2}` {
 				t.Fatalf("Version(%d) without record = %s, %v", v2, e.Data, err)
 			}
-			if err := s.history.Purge(ctx, historyKey(v2)); err != nil { // undo Version's repair
+			poll.Until(t, "Version's repair", restored)
+			if err := s.history.Purge(ctx, historyKey(v2)); err != nil {
 				t.Fatal(err)
 			}
 			if h, err := s.History(ctx, 0); err != nil || len(h) != 2 || h[0].Version != v2 || h[0].Meta.Author != "dave" {
 				t.Fatalf("History without record = %+v, %v", h, err)
 			}
+			poll.Until(t, "History's repair", restored)
 			if err := s.history.Purge(ctx, historyKey(v2)); err != nil {
 				t.Fatal(err)
 			}
 			tc.repair(t, s, v2)
+			poll.Until(t, "the repair under test", restored)
 			kve, err := s.history.Get(ctx, historyKey(v2))
 			if err != nil {
 				t.Fatalf("history record %d not restored: %v", v2, err)
@@ -211,5 +221,31 @@ func TestPresence(t *testing.T) {
 	poll.Until(t, fmt.Sprintf("the announcement to expire after its %v TTL", ttl), func() bool { return list() == "" })
 	if p.TTL() != ttl {
 		t.Errorf("TTL() = %v, want %v", p.TTL(), ttl)
+	}
+}
+
+// The replicas bucket lives in memory: a restart of the NATS servers loses
+// it. Announce brings it back instead of failing forever.
+func TestPresenceBucketComesBack(t *testing.T) {
+	srv := natstest.Server(t)
+	_, js := natstest.Connect(t, srv.ClientURL())
+	ctx := t.Context()
+	p, err := NewPresence(ctx, js, Options{Prefix: "gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Announce(ctx, "r1", 3); err != nil {
+		t.Fatal(err)
+	}
+	// What a restart of an in-memory stream does.
+	if err := js.DeleteKeyValue(ctx, "gone_replicas"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Announce(ctx, "r1", 4); err != nil {
+		t.Fatalf("announce after the bucket was lost: %v", err)
+	}
+	reps, err := p.Replicas(ctx)
+	if err != nil || len(reps) != 1 || reps[0].ID != "r1" || reps[0].Version != 4 {
+		t.Fatalf("replicas after the bucket came back: %+v, %v", reps, err)
 	}
 }

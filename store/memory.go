@@ -46,6 +46,16 @@ func (m *Memory) Get(ctx context.Context) (Entry, error) {
 	return m.versions[len(m.versions)-1].clone(), nil
 }
 
+// Latest returns the latest version number (0 when none exists).
+func (m *Memory) Latest(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("store: latest: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return uint64(len(m.versions)), nil
+}
+
 // Put writes data as a new version if expected is the current version (0:
 // only if none exists). A zero meta.Time is set to now.
 func (m *Memory) Put(ctx context.Context, data []byte, expected uint64, meta Meta) (uint64, error) {

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -26,6 +28,10 @@ type ReplicaStatus struct {
 // Options.PresenceTTL unless refreshed. Callers Announce every few seconds
 // (well under the TTL). It is safe for concurrent use.
 type Presence struct {
+	js  jetstream.JetStream
+	cfg jetstream.KeyValueConfig
+
+	mu  sync.Mutex
 	kv  jetstream.KeyValue
 	ttl time.Duration
 }
@@ -42,18 +48,41 @@ func NewPresence(ctx context.Context, js jetstream.JetStream, opts Options) (*Pr
 	if err != nil {
 		return nil, err
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	p := &Presence{js: js, ttl: o.PresenceTTL, cfg: jetstream.KeyValueConfig{
 		Bucket:      o.Prefix + "_replicas",
 		Description: "Schedule Manager replicas and the config version each serves",
 		History:     1,
 		TTL:         o.PresenceTTL,
 		Replicas:    o.Replicas,
 		Storage:     jetstream.MemoryStorage,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: bucket %s_replicas: %w", o.Prefix, err)
+	}}
+	if _, err := p.bucket(ctx, true); err != nil {
+		return nil, err
 	}
-	return &Presence{kv: kv, ttl: o.PresenceTTL}, nil
+	return p, nil
+}
+
+// bucket returns the replicas bucket, creating it again when fresh is set:
+// it is kept in memory, so a restart of the NATS servers loses it, and
+// every replica must then bring it back rather than announce into nothing.
+func (p *Presence) bucket(ctx context.Context, fresh bool) (jetstream.KeyValue, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.kv != nil && !fresh {
+		return p.kv, nil
+	}
+	kv, err := p.js.CreateOrUpdateKeyValue(ctx, p.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: bucket %s: %w", p.cfg.Bucket, err)
+	}
+	p.kv = kv
+	return kv, nil
+}
+
+// gone reports whether err says the bucket's stream no longer exists.
+func gone(err error) bool {
+	return errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse)
 }
 
 // TTL returns how long an announcement lives without a refresh.
@@ -67,7 +96,17 @@ func (p *Presence) Announce(ctx context.Context, replicaID string, servedVersion
 	if err != nil {
 		return fmt.Errorf("store: announce %q: %w", replicaID, err)
 	}
-	if _, err := p.kv.Put(ctx, replicaID, val); err != nil {
+	kv, err := p.bucket(ctx, false)
+	if err != nil {
+		return fmt.Errorf("store: announce %q: %w", replicaID, err)
+	}
+	_, err = kv.Put(ctx, replicaID, val)
+	if gone(err) {
+		if kv, err = p.bucket(ctx, true); err == nil {
+			_, err = kv.Put(ctx, replicaID, val)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("store: announce %q: %w", replicaID, err)
 	}
 	return nil
@@ -76,7 +115,11 @@ func (p *Presence) Announce(ctx context.Context, replicaID string, servedVersion
 // Withdraw removes replicaID's announcement at once, for a graceful
 // shutdown; without it the entry disappears after the TTL.
 func (p *Presence) Withdraw(ctx context.Context, replicaID string) error {
-	if err := p.kv.Delete(ctx, replicaID); err != nil {
+	kv, err := p.bucket(ctx, false)
+	if err != nil {
+		return fmt.Errorf("store: withdraw %q: %w", replicaID, err)
+	}
+	if err := kv.Delete(ctx, replicaID); err != nil && !gone(err) {
 		return fmt.Errorf("store: withdraw %q: %w", replicaID, err)
 	}
 	return nil
@@ -85,7 +128,11 @@ func (p *Presence) Withdraw(ctx context.Context, replicaID string) error {
 // Replicas lists the replicas whose announcement has not expired, sorted
 // by ID.
 func (p *Presence) Replicas(ctx context.Context) ([]ReplicaStatus, error) {
-	w, err := p.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	kv, err := p.bucket(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("store: list replicas: %w", err)
+	}
+	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, fmt.Errorf("store: list replicas: %w", err)
 	}

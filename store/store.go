@@ -16,6 +16,11 @@ var ErrConflict = errors.New("store: version conflict")
 // requested version does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrUnavailable is matched by the errors of a store that cannot reach its
+// backend (NATS disconnected): the call was not attempted, so a failed Put
+// wrote nothing and will not take effect later.
+var ErrUnavailable = errors.New("store: unavailable")
+
 // ErrTooLarge is returned by Put when the document exceeds the configured
 // maximum document size.
 var ErrTooLarge = errors.New("store: document too large")
@@ -67,6 +72,10 @@ type Entry struct {
 type Store interface {
 	// Get returns the latest version, or ErrNotFound if none exists.
 	Get(ctx context.Context) (Entry, error)
+
+	// Latest returns the latest version number without its document (0
+	// when none exists): a cheap poll for replicas catching up.
+	Latest(ctx context.Context) (uint64, error)
 
 	// Put writes data as a new version if the current version equals
 	// expected (0 meaning "only if no configuration exists yet") and returns

@@ -61,6 +61,8 @@ type settings struct {
 	EventSource     string        `koanf:"event-source"`
 	EventRetention  time.Duration `koanf:"event-retention"`
 	EventDuplicates time.Duration `koanf:"event-duplicates"`
+	EventMaxBytes   int64         `koanf:"event-max-bytes"`
+	NATSSync        string        `koanf:"nats-sync"`
 	SnapshotSpec    string        `koanf:"snapshot-spec"`
 
 	WebhooksDisabled      bool            `koanf:"webhooks-disabled"`
@@ -172,8 +174,10 @@ func addServeFlags(fs *pflag.FlagSet) {
 	fs.Int("sse-max-per-token", api.DefaultSSEMaxPerToken, "most event streams open at once with one token")
 	fs.Bool("events-disabled", false, "do not publish transition events (nor serve /api/v1/events)")
 	fs.String("event-source", "schedule-manager", "CloudEvents source attribute")
-	fs.Duration("event-retention", 7*24*time.Hour, "how long the events stream keeps events")
-	fs.Duration("event-duplicates", 2*time.Minute, "de-duplication window of the events stream")
+	fs.Duration("event-retention", 0, "how long the events stream keeps events (unset: 168h for a new stream; an existing stream keeps its value, operator edits included)")
+	fs.Duration("event-duplicates", 0, "de-duplication window of the events stream (unset: 2m for a new stream; an existing one keeps its value)")
+	fs.Int64("event-max-bytes", 0, "largest size of the events stream in bytes, oldest events dropped first; -1 unlimited (unset: unlimited for a new stream; an existing one keeps its value)")
+	fs.String("nats-sync", "default", "embedded NATS: when JetStream fsyncs its files: \"default\" (every 2 minutes: an acknowledged write can be lost on power loss, not on a process crash), \"always\" (every write: survives power loss, costs latency), or an interval such as 1s")
 	fs.String("snapshot-spec", "off", "cron spec of the status snapshot on schedmgr.snapshot (e.g. @every 5m), or off")
 	fs.Bool("webhooks-disabled", false, "do not deliver webhooks (nor serve their admin API)")
 	fs.Int("webhook-concurrency", webhook.DefaultConcurrency, "webhook attempts in flight per endpoint (events of one schedule never together)")
@@ -345,10 +349,10 @@ func (s settings) options() (app.Options, error) {
 		AdminToken: s.AdminToken, FailClosed: s.FailClosed, CORSOrigins: s.CORSOrigins,
 		MaxBodyBytes: s.MaxBodyBytes, ReconcileSpec: s.ReconcileSpec, Horizon: s.Horizon,
 		ReplicaID: s.ReplicaID, StoreReplicas: s.StoreReplicas, ShutdownTimeout: s.ShutdownTimeout,
-		MetricsAddr: s.MetricsAddr, MetricsPublic: s.MetricsPublic,
+		MetricsAddr: s.MetricsAddr, MetricsPublic: s.MetricsPublic, NATSSync: s.NATSSync,
 	}
 	o.Events = app.EventOptions{Disabled: s.EventsDisabled, Source: s.EventSource, MaxAge: s.EventRetention,
-		Duplicates: s.EventDuplicates, SnapshotSpec: s.SnapshotSpec,
+		Duplicates: s.EventDuplicates, MaxBytes: s.EventMaxBytes, SnapshotSpec: s.SnapshotSpec,
 		SSEMaxClients: s.SSEMaxClients, SSEMaxPerToken: s.SSEMaxPerToken}
 	o.Webhooks = app.WebhookOptions{Disabled: s.WebhooksDisabled, Concurrency: s.WebhookConcurrency, MaxDeliver: s.WebhookMaxDeliver,
 		AttemptTimeout: s.WebhookAttemptTimeout, BackoffBase: s.WebhookBackoffBase, BackoffMax: s.WebhookBackoffMax,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -22,19 +23,24 @@ const (
 	DefaultDuplicates = 2 * time.Minute
 )
 
-// StreamOptions configure the event stream. Zero values take the defaults.
+// StreamOptions configure the event stream. Zero values take the defaults
+// for a new stream and leave an existing stream's value alone (see
+// EnsureStream).
 type StreamOptions struct {
 	// Name is the stream name (default DefaultStreamName).
 	Name string
 	// MaxAge is the retention (default DefaultMaxAge).
 	MaxAge time.Duration
-	// Replicas is the JetStream replica count (default 1, at most 5).
-	Replicas int
+	// Replicas is the JetStream replica count (at most 5). Zero keeps an
+	// existing stream's count, and gives a new stream NewReplicas (default
+	// 1).
+	Replicas    int
+	NewReplicas int
 	// Duplicates is the de-duplication window (default DefaultDuplicates);
 	// it must not exceed MaxAge.
 	Duplicates time.Duration
-	// MaxBytes bounds the stream size (default unlimited); the oldest
-	// events are discarded first.
+	// MaxBytes bounds the stream size (default unlimited; negative means
+	// unlimited explicitly); the oldest events are discarded first.
 	MaxBytes int64
 }
 
@@ -46,13 +52,13 @@ func (o StreamOptions) withDefaults() StreamOptions {
 		o.MaxAge = DefaultMaxAge
 	}
 	if o.Replicas <= 0 {
-		o.Replicas = 1
+		o.Replicas = max(o.NewReplicas, 1)
 	}
 	if o.Duplicates <= 0 {
 		o.Duplicates = DefaultDuplicates
 	}
 	if o.MaxBytes <= 0 {
-		o.MaxBytes = -1
+		o.MaxBytes = -1 // unlimited
 	}
 	return o
 }
@@ -90,16 +96,66 @@ func (o StreamOptions) Config() jetstream.StreamConfig {
 	}
 }
 
-// EnsureStream creates the event stream or updates its settings. Replicas
-// starting together may all call it: the same config is accepted.
+// EnsureStream creates the event stream, or brings an existing one in
+// line without undoing an operator's edits: the settings given (non-zero
+// in o) are applied, and the ones left at zero keep the stream's value (an
+// operator who widened MaxBytes or MaxAge with `nats stream edit` keeps
+// it across restarts). The subjects and the discard policy are always the
+// service's, since publishing depends on them. Replicas starting together
+// may all call it.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, o StreamOptions) (jetstream.Stream, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	cfg := o.Config()
-	s, err := js.CreateOrUpdateStream(ctx, cfg)
+	s, err := js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if s, err = js.CreateStream(ctx, cfg); errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			s, err = js.Stream(ctx, cfg.Name) // another replica created it first
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create stream %s: %w", cfg.Name, err)
+		}
+		return s, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("create or update stream %s: %w", cfg.Name, err)
+		return nil, fmt.Errorf("stream %s: %w", cfg.Name, err)
+	}
+	have := s.CachedInfo().Config
+	want := merge(have, cfg, o)
+	if equalSettings(have, want) {
+		return s, nil
+	}
+	if s, err = js.UpdateStream(ctx, want); err != nil {
+		return nil, fmt.Errorf("update stream %s: %w", cfg.Name, err)
 	}
 	return s, nil
+}
+
+// merge is the existing config have with the service's own fields from
+// ours and the settings explicitly given in o.
+func merge(have, ours jetstream.StreamConfig, o StreamOptions) jetstream.StreamConfig {
+	want := have
+	want.Subjects, want.Discard, want.Retention = ours.Subjects, ours.Discard, ours.Retention
+	if o.MaxAge > 0 {
+		want.MaxAge = ours.MaxAge
+	}
+	if o.MaxBytes != 0 {
+		want.MaxBytes = ours.MaxBytes
+	}
+	if o.Replicas > 0 {
+		want.Replicas = ours.Replicas
+	}
+	if o.Duplicates > 0 {
+		want.Duplicates = ours.Duplicates
+	}
+	if want.Duplicates > want.MaxAge && want.MaxAge > 0 {
+		want.Duplicates = want.MaxAge
+	}
+	return want
+}
+
+func equalSettings(a, b jetstream.StreamConfig) bool {
+	return slices.Equal(a.Subjects, b.Subjects) && a.Discard == b.Discard && a.Retention == b.Retention &&
+		a.MaxAge == b.MaxAge && a.MaxBytes == b.MaxBytes && a.Replicas == b.Replicas && a.Duplicates == b.Duplicates
 }
