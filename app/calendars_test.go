@@ -48,15 +48,9 @@ func TestCalendarFetchAndFeedWiring(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "BEGIN:VCALENDAR") {
 		t.Errorf("feed: %d %.200s", resp.StatusCode, body)
 	}
-	var metrics strings.Builder
-	mresp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mresp.Body.Close()
-	_, _ = io.Copy(&metrics, mresp.Body)
-	if !strings.Contains(metrics.String(), `schedmgr_calendar_fetches_total{calendar="closures",outcome="changed"} 1`) {
-		t.Errorf("metrics lack the fetch:\n%s", grepLines(metrics.String(), "calendar"))
+	metrics := scrapeMetrics(t, base+"/metrics", adminToken)
+	if !strings.Contains(metrics, `schedmgr_calendar_fetches_total{calendar="closures",outcome="changed"} 1`) {
+		t.Errorf("metrics lack the fetch:\n%s", grepLines(metrics, "calendar"))
 	}
 }
 

@@ -170,7 +170,8 @@ func TestServeDataPlaneRequiresCredentials(t *testing.T) {
 		t.Skip("builds the binary and runs processes")
 	}
 	bin := buildBinary(t)
-	s := startSingle(t, bin, t.TempDir(), "SCHEDMGR_ADMIN_TOKEN="+adminToken)
+	// The receiver URL is on loopback, which serve refuses unless allowed.
+	s := startSingle(t, bin, t.TempDir(), "SCHEDMGR_ADMIN_TOKEN="+adminToken, "SCHEDMGR_WEBHOOK_ALLOW_PRIVATE=true")
 	if code := s.api(t, "POST", "/api/v1/webhooks", adminToken,
 		`{"id":"crm","url":"http://127.0.0.1:9/hook?token=s3cret","schedules":["Support"]}`, nil); code != 201 {
 		t.Fatalf("create a webhook endpoint: %d", code)

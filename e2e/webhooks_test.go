@@ -123,7 +123,9 @@ var okAttemptsRE = regexp.MustCompile(`(?m)^schedmgr_webhook_attempts_total\{end
 
 // webhookAttempts reads a replica's successful attempts to the endpoint.
 func webhookAttempts(base string) float64 {
-	resp, err := http.Get(base + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return -1
 	}

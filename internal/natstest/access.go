@@ -142,6 +142,11 @@ func streamsState(t testing.TB, ctx context.Context, js jetstream.JetStream) map
 		if err != nil {
 			t.Fatalf("stream %s: %v", n, err)
 		}
+		if cfg := s.CachedInfo().Config; cfg.Mirror != nil || len(cfg.Sources) > 0 {
+			// Filled from another stream (the webhook delivery stream):
+			// it moves when its origin does, which is checked itself.
+			continue
+		}
 		out[n] = s.CachedInfo().State.LastSeq
 	}
 	if err := names.Err(); err != nil {
