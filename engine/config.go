@@ -2,8 +2,9 @@ package engine
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,11 +13,9 @@ import (
 	"unicode/utf8"
 )
 
-// Limits on a document, so that hostile input is refused with a message
-// instead of exhausting memory.
+// Limits on the fields of a document (see Limits for its size), so that
+// hostile input is refused with a message instead of exhausting memory.
 const (
-	MaxRules            = 10000
-	MaxSchedules        = 20000
 	MaxNameLength       = 200 // runes, for rule and schedule names and ids
 	MaxReasonLength     = 100
 	maxRRuleLength      = 1000
@@ -35,15 +34,9 @@ type Config struct {
 	caches []*yearCache
 }
 
-// Load parses and validates a document. A validation failure is a
-// *ValidationError listing every problem.
-func Load(data []byte) (*Config, error) {
-	doc, err := ParseDocument(data)
-	if err != nil {
-		return nil, err
-	}
-	return compile(doc) // doc is ours alone: no copy needed
-}
+// Load parses and validates a document within the default Limits. A
+// validation failure is a *ValidationError listing every problem.
+func Load(data []byte) (*Config, error) { return Loader{}.Load(data) }
 
 // LoadStored is Load for a version a store already holds: it does not
 // refuse strings that are not valid UTF-8 or hold unpaired surrogate
@@ -51,30 +44,31 @@ func Load(data []byte) (*Config, error) {
 // accepted them), so such a version keeps being served after an upgrade
 // instead of stopping the service. Every write goes through Load, which
 // refuses them with their path.
+//
+// Nor does it apply any Limits: a stored version is served whatever the
+// limits of this process, which may be lower than the writer's.
 func LoadStored(data []byte) (*Config, error) {
-	doc, err := parseDocument(data)
+	doc, _, err := parseDocument(data, sizeHints{})
 	if err != nil {
 		return nil, err
 	}
-	return compile(doc)
+	return compile(doc, unlimited.WithDefaults())
 }
 
-// Compile validates doc and prepares it for evaluation. The config keeps a
-// copy of doc: changing doc afterwards does not change the config.
-func Compile(doc Document) (*Config, error) {
-	return compile(doc.clone())
-}
+// Compile validates doc within the default Limits and prepares it for
+// evaluation. The config keeps a copy of doc: changing doc afterwards does
+// not change the config.
+func Compile(doc Document) (*Config, error) { return Loader{}.Compile(doc) }
 
-// compile is Compile of a document that nothing else references.
-func compile(doc Document) (*Config, error) {
+// compile is Compile of a document that nothing else references, within
+// lim (with defaults applied).
+func compile(doc Document, lim Limits) (*Config, error) {
 	var errs errorList
-	if len(doc.Rules) > MaxRules {
-		errs.add("rules", "%d rules is more than the limit of %d", len(doc.Rules), MaxRules)
-		return nil, &ValidationError{Errors: errs}
+	if len(doc.Rules) > lim.Rules {
+		return nil, limitError(&LimitError{Path: "rules", Limit: LimitRules, Max: lim.Rules, Count: len(doc.Rules)})
 	}
-	if len(doc.Schedules) > MaxSchedules {
-		errs.add("schedules", "%d schedules is more than the limit of %d", len(doc.Schedules), MaxSchedules)
-		return nil, &ValidationError{Errors: errs}
+	if len(doc.Schedules) > lim.Schedules {
+		return nil, limitError(&LimitError{Path: "schedules", Limit: LimitSchedules, Max: lim.Schedules, Count: len(doc.Schedules)})
 	}
 	calendars := compileCalendars(doc.Calendars, &errs)
 	holidays := map[string]*yearCache{}
@@ -110,16 +104,22 @@ func compile(doc Document) (*Config, error) {
 		cr.index = i
 		all[i] = cr
 	}
-	cfg := &Config{doc: doc, rules: all, byName: make(map[string]*Schedule, len(doc.Schedules))}
-	zones := map[string]*time.Location{} // one Location per zone: ~2.5 KB each
+	for _, cr := range all {
+		cr.digest = ruleDigest(cr)
+	}
+	cfg := &Config{doc: doc, rules: all, byName: make(map[string]*Schedule, len(doc.Schedules)),
+		schedules: make([]*Schedule, 0, len(doc.Schedules))}
+	cs := scheduleCompiler{rules: rules, zones: map[string]*time.Location{}, errs: &errs}
+	// The schedules are allocated together: one allocation, not 100,000.
+	block := make([]Schedule, len(doc.Schedules))
 	for i, s := range doc.Schedules {
-		path := "schedules[" + strconv.Itoa(i) + "]"
-		sc := compileSchedule(path, s, rules, zones, &errs)
+		sc := &block[i]
+		cs.compile(i, s, sc)
 		if s.Name == "" {
 			continue
 		}
 		if prev, ok := cfg.byName[s.Name]; ok {
-			errs.add(path+".name", "duplicate schedule name %s (also schedules[%d])", quote(s.Name), prev.index)
+			errs.add(schedulePath(i)+".name", "duplicate schedule name %s (also schedules[%d])", quote(s.Name), prev.index)
 			continue
 		}
 		sc.index = i
@@ -189,56 +189,103 @@ func probeYear(yc *yearCache, year int) (failure *ExpansionPanic) {
 }
 
 func checkName(path, what, s string, maxLen int, required bool, errs *errorList) {
+	if msg := nameProblem(what, s, maxLen, required); msg != "" {
+		errs.add(path, "%s", msg)
+	}
+}
+
+// nameProblem is what is wrong with a name, id or reason s, or "".
+func nameProblem(what, s string, maxLen int, required bool) string {
 	switch {
 	case s == "" && required:
-		errs.add(path, "%s is required", what)
+		return what + " is required"
+	case s == "":
+		return ""
 	case !utf8.ValidString(s):
-		errs.add(path, "%s is not valid UTF-8", what)
-	case utf8.RuneCountInString(s) > maxLen:
-		errs.add(path, "%s is %d characters long, the limit is %d", what, utf8.RuneCountInString(s), maxLen)
-	case strings.TrimSpace(s) != s:
-		errs.add(path, "%s %s has leading or trailing spaces", what, quote(s))
-	case strings.IndexFunc(s, isControl) >= 0:
-		errs.add(path, "%s %s contains control characters", what, quote(s))
+		return what + " is not valid UTF-8"
 	}
+	// One pass: length and control characters.
+	n, control := 0, false
+	for _, r := range s {
+		n++
+		control = control || isControl(r)
+	}
+	switch {
+	case n > maxLen:
+		return fmt.Sprintf("%s is %d characters long, the limit is %d", what, n, maxLen)
+	case strings.TrimSpace(s) != s:
+		return what + " " + quote(s) + " has leading or trailing spaces"
+	case control:
+		return what + " " + quote(s) + " contains control characters"
+	}
+	return ""
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
 
-func compileSchedule(path string, s ScheduleDoc, rules map[string]*compiledRule, zones map[string]*time.Location, errs *errorList) *Schedule {
-	checkName(path+".name", "name", s.Name, MaxNameLength, true, errs)
-	sc := &Schedule{name: s.Name, manual: s.ManualClose, doc: s}
+func schedulePath(i int) string { return "schedules[" + strconv.Itoa(i) + "]" }
+
+// scheduleCompiler compiles the schedules of one document, with what they
+// share: the rules by id, one Location per zone (~2.5 KB each) and a
+// hasher for the fingerprints.
+type scheduleCompiler struct {
+	rules map[string]*compiledRule
+	zones map[string]*time.Location
+	errs  *errorList
+	buf   []byte
+}
+
+// compile fills sc from s, the i-th schedule. Paths of errors are built
+// only when there is one: a document of 100,000 valid schedules builds
+// none.
+func (c *scheduleCompiler) compile(i int, s ScheduleDoc, sc *Schedule) {
+	errs := c.errs
+	if msg := nameProblem("name", s.Name, MaxNameLength, true); msg != "" {
+		errs.add(schedulePath(i)+".name", "%s", msg)
+	}
+	*sc = Schedule{name: s.Name, manual: s.ManualClose, doc: s}
 	switch {
 	case s.TimeZone == "":
-		errs.add(path+".timeZone", "time zone is required (an IANA name such as \"America/Chicago\")")
+		errs.add(schedulePath(i)+".timeZone", "time zone is required (an IANA name such as \"America/Chicago\")")
 	case s.TimeZone == "Local" || len(s.TimeZone) > 64:
-		errs.add(path+".timeZone", "unknown time zone %s", quote(s.TimeZone))
+		errs.add(schedulePath(i)+".timeZone", "unknown time zone %s", quote(s.TimeZone))
 	default:
-		loc, ok := zones[s.TimeZone]
+		loc, ok := c.zones[s.TimeZone]
 		if !ok {
 			loc, _ = time.LoadLocation(s.TimeZone)
-			zones[s.TimeZone] = loc // nil if unknown
+			c.zones[s.TimeZone] = loc // nil if unknown
 		}
 		if loc == nil {
-			errs.add(path+".timeZone", "unknown time zone %s", quote(s.TimeZone))
+			errs.add(schedulePath(i)+".timeZone", "unknown time zone %s", quote(s.TimeZone))
 		}
 		sc.loc = loc
 	}
 	if len(s.Rules) > maxRulesPerSchedule {
-		errs.add(path+".rules", "%d rules is more than the limit of %d per schedule", len(s.Rules), maxRulesPerSchedule)
-		return sc
+		errs.add(schedulePath(i)+".rules", "%d rules is more than the limit of %d per schedule", len(s.Rules), maxRulesPerSchedule)
+		return
 	}
-	seen := make(map[string]bool, len(s.Rules))
+	sc.rules = make([]*compiledRule, 0, len(s.Rules))
+	var seen map[string]bool // only for long lists: short ones are scanned
+	if len(s.Rules) > 16 {
+		seen = make(map[string]bool, len(s.Rules))
+	}
 	for j, id := range s.Rules {
-		rp := path + ".rules[" + strconv.Itoa(j) + "]"
-		r, ok := rules[id]
+		r, ok := c.rules[id]
+		dup := false
+		if ok {
+			if seen != nil {
+				dup = seen[id]
+				seen[id] = true
+			} else {
+				dup = slices.Contains(sc.rules, r)
+			}
+		}
 		switch {
 		case !ok:
-			errs.add(rp, "no rule with id %s", quote(id))
-		case seen[id]:
-			errs.add(rp, "rule %s is listed twice", quote(id))
+			errs.add(schedulePath(i)+".rules["+strconv.Itoa(j)+"]", "no rule with id %s", quote(id))
+		case dup:
+			errs.add(schedulePath(i)+".rules["+strconv.Itoa(j)+"]", "rule %s is listed twice", quote(id))
 		default:
-			seen[id] = true
 			sc.rules = append(sc.rules, r)
 			if r.cal != nil && sc.loc != nil {
 				if sc.cals == nil {
@@ -251,17 +298,43 @@ func compileSchedule(path string, s ScheduleDoc, rules map[string]*compiledRule,
 		}
 	}
 	sc.prepare()
+	sc.fingerprint = c.fingerprint(s, sc.rules)
+}
+
+// fingerprint digests a schedule's fields and its rules' contents (each
+// rule's digest, computed once per rule).
+func (c *scheduleCompiler) fingerprint(s ScheduleDoc, rules []*compiledRule) [16]byte {
+	// One buffer, one sum: many small writes to the hash cost more than
+	// the hashing.
+	b := c.buf[:0]
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(s.Name)))
+	b = append(b, s.Name...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(s.TimeZone)))
+	b = append(b, s.TimeZone...)
+	if s.ManualClose {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(rules)))
+	for _, r := range rules {
+		b = append(b, r.digest[:]...)
+	}
+	c.buf = b
+	sum := sha256.Sum256(b)
+	return [16]byte(sum[:16])
+}
+
+// ruleDigest digests what a rule evaluates by: its fields, and its
+// calendar's contents.
+func ruleDigest(r *compiledRule) [32]byte {
 	h := sha256.New()
 	enc := json.NewEncoder(h)
-	_ = enc.Encode(s)
-	for _, r := range sc.rules {
-		_ = enc.Encode(r.src)
-		if r.cal != nil {
-			_ = enc.Encode(r.cal.hash) // a changed calendar changes the schedule
-		}
+	_ = enc.Encode(r.src)
+	if r.cal != nil {
+		_ = enc.Encode(r.cal.hash) // a changed calendar changes the schedule
 	}
-	sc.fingerprint = hex.EncodeToString(h.Sum(nil)[:16])
-	return sc
+	return [32]byte(h.Sum(nil))
 }
 
 // Document returns a copy of the document the config was compiled from.

@@ -81,27 +81,43 @@ func (d Document) clone() Document {
 // document, is a *ValidationError naming its path (see checkText):
 // encoding/json would silently change it to U+FFFD.
 func ParseDocument(data []byte) (Document, error) {
-	doc, err := parseDocument(data)
-	if err != nil {
-		return Document{}, err
-	}
-	if errs := checkText(data); len(errs) > 0 {
-		return Document{}, &ValidationError{Errors: errs}
-	}
-	return doc, nil
+	doc, _, err := parseDocumentChecked(data, sizeHints{})
+	return doc, err
 }
 
-// parseDocument is ParseDocument without the text encoding check.
-func parseDocument(data []byte) (Document, error) {
-	var doc Document
+// parseDocumentChecked is ParseDocument; unknown is false when the
+// document certainly has no member UnknownFields would report.
+func parseDocumentChecked(data []byte, hints sizeHints) (Document, bool, error) {
+	doc, unknown, err := parseDocument(data, hints)
+	if err != nil {
+		return Document{}, false, err
+	}
+	if errs := checkText(data); len(errs) > 0 {
+		return Document{}, unknown, &ValidationError{Errors: errs}
+	}
+	return doc, unknown, nil
+}
+
+// sizeHints are the element counts of a document's arrays, when known
+// (from its LimitScanner), so that decoding allocates them once.
+type sizeHints struct{ rules, schedules int }
+
+// parseDocument is ParseDocument without the text encoding check: the fast
+// decoder when the document is in its subset (almost always), else
+// encoding/json, which also words the errors. unknown is as for
+// parseDocumentChecked.
+func parseDocument(data []byte, hints sizeHints) (doc Document, unknown bool, err error) {
+	if doc, unknown, ok := decodeFast(data, hints); ok {
+		return doc, unknown, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		return Document{}, describeJSONError(data, err)
+		return Document{}, true, describeJSONError(data, err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Document{}, errors.New("config: unexpected data after the JSON document")
+		return Document{}, true, errors.New("config: unexpected data after the JSON document")
 	}
-	return doc, nil
+	return doc, true, nil
 }
 
 // describeJSONError words a decoding error of a config document.

@@ -34,13 +34,9 @@ const lintDays = 4*366 + 1
 // LoadWithWarnings is Load followed by Lint, plus UnknownFields of data: the
 // config, every warning, and Load's error. An invalid document still gets
 // its unknown-field warnings (a misspelt field often explains an error).
+// It applies the default Limits (see Loader).
 func LoadWithWarnings(data []byte, now time.Time) (*Config, []FieldWarning, error) {
-	warnings := UnknownFields(data)
-	cfg, err := Load(data)
-	if err != nil {
-		return nil, warnings, err
-	}
-	return cfg, append(warnings, cfg.Lint(now)...), nil
+	return Loader{}.LoadWithWarnings(data, now)
 }
 
 // Lint returns the warnings of the config as of instant now, in a fixed
@@ -87,12 +83,14 @@ func lintToday(now time.Time) date {
 }
 
 type linter struct {
-	cfg   *Config
-	now   time.Time
-	today date
-	dead  []bool // by rule index: matches no date from today on
-	spent int    // of shadowBudget
-	out   []FieldWarning
+	cfg      *Config
+	covered  map[[2]int32]bool   // covers(a, b) by rule indexes: schedules share rules
+	messages map[[2]int32]string // shadowMessage(a, b)
+	now      time.Time
+	today    date
+	dead     []bool // by rule index: matches no date from today on
+	spent    int    // of shadowBudget
+	out      []FieldWarning
 }
 
 func (l *linter) add(path, format string, args ...any) {
@@ -213,7 +211,7 @@ func (l *linter) neverOpen(s *Schedule) {
 		l.add(path, "never open: it has no open rule (\"isOpen\": true)")
 		return
 	}
-	if s.At(l.now).IsOpen {
+	if s.At(l.now).IsOpen || s.opensSoon(l.now) {
 		return
 	}
 	if _, ok := s.NextOpening(l.now); ok {
@@ -238,15 +236,43 @@ func (l *linter) shadowed(s *Schedule) {
 			continue
 		}
 		for _, a := range s.rules[:j] {
-			if a.src.IsOpen || !l.covers(a, b) {
+			if a.src.IsOpen || !l.coversMemo(a, b) {
 				continue
 			}
-			l.add(fmt.Sprintf("schedules[%d].rules[%d]", s.index, j),
-				"rule %s never decides: rules[%d] %s, listed before it, closes the schedule whenever it would",
-				ruleLabel(b), a.index, ruleLabel(a))
+			l.out = append(l.out, FieldWarning{Path: fmt.Sprintf("schedules[%d].rules[%d]", s.index, j), Message: l.shadowMessage(a, b)})
 			break
 		}
 	}
+}
+
+// shadowMessage words "b never decides because of a", once per pair:
+// thousands of schedules may share the pair.
+func (l *linter) shadowMessage(a, b *compiledRule) string {
+	k := [2]int32{int32(a.index), int32(b.index)}
+	if m, ok := l.messages[k]; ok {
+		return m
+	}
+	if l.messages == nil {
+		l.messages = map[[2]int32]string{}
+	}
+	m := fmt.Sprintf("rule %s never decides: rules[%d] %s, listed before it, closes the schedule whenever it would",
+		ruleLabel(b), a.index, ruleLabel(a))
+	l.messages[k] = m
+	return m
+}
+
+// coversMemo is covers, computed once per pair of rules of the config.
+func (l *linter) coversMemo(a, b *compiledRule) bool {
+	k := [2]int32{int32(a.index), int32(b.index)}
+	if v, ok := l.covered[k]; ok {
+		return v
+	}
+	if l.covered == nil {
+		l.covered = map[[2]int32]bool{}
+	}
+	v := l.covers(a, b)
+	l.covered[k] = v
+	return v
 }
 
 // covers reports whether rule a matches at every (date, minute) at which

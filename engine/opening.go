@@ -40,3 +40,34 @@ func (s *Schedule) NextOpening(t time.Time) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// opensSoon reports whether a schedule closed at t certainly opens within
+// the next two weeks: the cheap first look of Lint's never-open check. It
+// evaluates each day's breakpoints on the wall clock, without building a
+// timeline, and confirms a candidate with At (a wall-clock minute may not
+// exist on a DST day). False means "not found", not "never".
+func (s *Schedule) opensSoon(t time.Time) bool {
+	const days = 14
+	lt := t.In(s.loc)
+	y, mo, dd := lt.Date()
+	today, now := civil(y, mo, dd), lt.Hour()*60+lt.Minute()
+	var buf []int
+	for k := range days {
+		d := today + date(k)
+		breaks := s.breaks
+		if s.cals != nil {
+			buf = s.calendarBreaks(d, buf[:0])
+			breaks = buf
+		}
+		for _, m := range breaks {
+			if k == 0 && m <= now || !s.eval(d, m).IsOpen {
+				continue
+			}
+			y, mo, dd := d.ymd()
+			if at := time.Date(y, mo, dd, m/60, m%60, 0, 0, s.loc); at.After(t) && s.At(at).IsOpen {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -17,6 +17,7 @@ type compiledRule struct {
 	rec        *recurrence
 	holidays   *yearCache
 	cal        *compiledCalendar // the rule's calendar; matched per zone through Schedule.cals
+	digest     [32]byte          // of what it evaluates by, for schedule fingerprints
 }
 
 func compileRule(path string, r Rule, errs *errorList, holidays map[string]*yearCache, recs map[string]*recurrence) *compiledRule {

@@ -1,8 +1,8 @@
 package engine
 
 import (
+	"encoding/hex"
 	"slices"
-	"sort"
 	"time"
 )
 
@@ -38,25 +38,23 @@ type Schedule struct {
 	cals        []*calView // nil, or per rule its calendar in the schedule's zone (nil for rules without)
 	doc         ScheduleDoc
 	breaks      []int // sorted distinct minutes where a rule window starts or ends, 0 included
-	fingerprint string
+	fingerprint [16]byte
 }
 
 // prepare computes the wall-clock minutes where the status can change.
 func (s *Schedule) prepare() {
-	set := map[int]bool{0: true}
+	var buf [32]int
+	b := append(buf[:0], 0)
 	for _, r := range s.rules {
 		if r.start > 0 {
-			set[r.start] = true
+			b = append(b, r.start)
 		}
 		if r.end > 0 && r.end < minutesPerDay {
-			set[r.end] = true
+			b = append(b, r.end)
 		}
 	}
-	s.breaks = make([]int, 0, len(set))
-	for m := range set {
-		s.breaks = append(s.breaks, m)
-	}
-	sort.Ints(s.breaks)
+	slices.Sort(b)
+	s.breaks = slices.Clone(slices.Compact(b))
 }
 
 // Name returns the schedule's name.
@@ -83,7 +81,11 @@ func (s *Schedule) RuleIDs() []string { return slices.Clone(s.doc.Rules) }
 // Fingerprint identifies the schedule's definition (its fields and its
 // rules' contents): equal fingerprints evaluate identically, so a config
 // change can rebuild only the schedules whose fingerprint changed.
-func (s *Schedule) Fingerprint() string { return s.fingerprint }
+func (s *Schedule) Fingerprint() string { return hex.EncodeToString(s.fingerprint[:]) }
+
+// SameDefinition reports whether s and o have the same fingerprint (see
+// Fingerprint), without allocating.
+func (s *Schedule) SameDefinition(o *Schedule) bool { return s.fingerprint == o.fingerprint }
 
 var manualStatus = Status{IsOpen: false, ClosedReason: ReasonManual}
 

@@ -17,6 +17,16 @@ func (e FieldError) Error() string { return e.Path + ": " + e.Msg }
 // any problem is rejected whole.
 type ValidationError struct {
 	Errors []FieldError
+	// limit is set when the one problem is a limit (see LimitError).
+	limit *LimitError
+}
+
+// Unwrap returns the *LimitError of a document over a limit, else nil.
+func (e *ValidationError) Unwrap() error {
+	if e.limit == nil {
+		return nil
+	}
+	return e.limit
 }
 
 func (e *ValidationError) Error() string {

@@ -329,7 +329,7 @@ func TestValidationLimits(t *testing.T) {
 		doc := engine.Document{Rules: make([]engine.Rule, engine.MaxRules+1)}
 		_, err := engine.Compile(doc)
 		errs := validationErrors(t, err)
-		if len(errs) != 1 || errs[0].Path != "rules" || !strings.Contains(errs[0].Msg, "more than the limit of 10000") {
+		if len(errs) != 1 || errs[0].Path != "rules" || !strings.Contains(errs[0].Msg, "more than the limit of 20000") {
 			t.Errorf("got %v", err)
 		}
 	})

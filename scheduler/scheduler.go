@@ -278,7 +278,7 @@ func (s *Scheduler) apply(cfg *engine.Config, version uint64, writtenAt time.Tim
 		if old != nil {
 			prev = old.entries[sc.Name()]
 		}
-		if prev != nil && prev.sched.Load().Fingerprint() == sc.Fingerprint() {
+		if prev != nil && prev.sched.Load().SameDefinition(sc) {
 			// Same definition: keep the timeline and heap position.
 			prev.sched.Store(sc)
 			snap.entries[sc.Name()] = prev
