@@ -2,8 +2,9 @@ package scheduler
 
 import (
 	"container/heap"
-	"context"
 	"fmt"
+	"hash/fnv"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -81,24 +82,33 @@ type Scheduler struct {
 	// replaced under mu (Apply).
 	state atomic.Pointer[snapshot]
 
-	// mu serialises the writers: Apply, processDue (Run, Advance) and
-	// Reconcile. It guards queue, the entries' announced, due, heapIndex
-	// and removed fields, timeline swaps, pending and delivering. It is
-	// never held while OnTransition runs.
+	// applyMu serialises Apply calls: each works out its changes from the
+	// snapshot it replaces, outside mu.
+	applyMu sync.Mutex
+
+	// mu serialises the writers' short critical sections: Apply's swap,
+	// processDue (Run, Advance) and Reconcile. It guards queue, the
+	// entries' announced, due, gen, queued, removed and rebuilding fields,
+	// timeline swaps, pending and delivering. It is never held while
+	// OnTransition runs, nor while timelines are built (see lock.go for
+	// how long it is held).
 	mu    sync.Mutex
 	queue dueHeap
+	stale int // items of queue whose entry was rescheduled or retired
 	// pending are events decided under mu and not yet passed to
 	// OnTransition, in the order they were decided; delivering is set
 	// while one goroutine passes them on (deliver).
 	pending    []Event
+	spare      []Event // a delivered batch, emptied, for pending to reuse
 	delivering bool
 	wake       chan struct{}
+	hold       lockStats
 
 	repairs atomic.Uint64
 
 	// buildHook replaces buildTimeline in tests that need an engine panic
 	// on demand (no input that validates makes the RRULE library panic
-	// today).
+	// today). It may be called from several goroutines at once.
 	buildHook func(sc *engine.Schedule, from, to time.Time) *timeline
 }
 
@@ -118,12 +128,62 @@ type entry struct {
 	// failed is set when the schedule cannot be evaluated (a rule's
 	// expansion panicked); reads then answer Current.Err.
 	failed atomic.Pointer[failure]
+	// jitter moves the horizon extensions of this schedule earlier than
+	// half the horizon, by up to a quarter of it (from its name), so that
+	// schedules built together are not all rebuilt at one instant.
+	jitter time.Duration
 
 	// Guarded by Scheduler.mu.
-	announced engine.Status // the last state announced (queued for delivery)
-	due       time.Time     // when the heap item for this entry fires
-	heapIndex int           // -1 when not in the heap
-	removed   bool
+	announced  engine.Status // the last state announced (queued for delivery)
+	due        time.Time     // when the heap item for this entry fires
+	gen        uint32        // of its live heap item (see queue.go)
+	queued     bool          // it has a live heap item
+	removed    bool
+	rebuilding bool      // out of the heap while its horizon is extended
+	extendDue  time.Time // when a short first window is extended (zero: none)
+}
+
+// A first Apply of at least shortBuildMin schedules builds windows of
+// shortWindow (about a third of the work of a week and its tail), and
+// extends each to the full horizon at a moment spread over firstSpread:
+// 100,000 schedules are served a second sooner after a restart, and the
+// rest of the work is done in the background, a little at a time.
+const (
+	shortBuildMin = 2000
+	shortWindow   = 24 * time.Hour
+	firstSpread   = 10 * time.Minute
+)
+
+// newEntry is the entry of a schedule, not yet in the heap.
+func (s *Scheduler) newEntry(sc *engine.Schedule) *entry {
+	e := &entry{jitter: jitterOf(sc.Name(), s.opts.Horizon)}
+	e.sched.Store(sc)
+	return e
+}
+
+// jitterOf spreads the horizon extensions of schedules over a quarter of
+// the horizon, by a hash of the name: the same on every replica and after
+// a restart.
+func jitterOf(name string, horizon time.Duration) time.Duration { return spread(name, horizon/4) }
+
+// spread is a duration in [0, span) from a hash of name.
+func spread(name string, span time.Duration) time.Duration {
+	if span <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = io.WriteString(h, name)
+	return time.Duration(h.Sum64() % uint64(span))
+}
+
+// extendAt is when the timeline tl of e is rebuilt further ahead: half
+// the horizon (less the entry's jitter) before it ends, or, for the short
+// window of a first start, the entry's extendDue.
+func (s *Scheduler) extendAt(e *entry, tl *timeline) time.Time {
+	if !e.extendDue.IsZero() {
+		return e.extendDue
+	}
+	return tl.to.Add(-s.opts.Horizon/2 - e.jitter)
 }
 
 // New returns a Scheduler with no config; call Apply, then Run.
@@ -211,7 +271,7 @@ func (s *Scheduler) lookup(name string, t time.Time, cur *Current) bool {
 	}
 	tl := e.tl.Load()
 	if i := tl.index(t); i >= 0 {
-		cur.Status = tl.segs[i].Status
+		cur.Status = tl.statusAt(i)
 		cur.Next, cur.HasNext = tl.next(i)
 		if !cur.Status.IsOpen {
 			cur.Opening, cur.HasOpening = tl.opening(i, t)
@@ -250,6 +310,10 @@ func (s *Scheduler) All() []Current {
 // writtenAt is when the version was written (zero means now): events caused
 // by the change carry it, so every replica announces the same instant.
 //
+// The timelines are built before the lock is taken, on every core; under
+// the lock Apply only decides the events, updates the heap and swaps the
+// snapshot in. Concurrent Apply calls run one after the other.
+//
 // The events are passed to OnTransition before Apply returns, unless a
 // delivery is already under way (in another goroutine, or Apply was called
 // from OnTransition): that delivery then passes them on after the events
@@ -259,8 +323,18 @@ func (s *Scheduler) Apply(cfg *engine.Config, version uint64, writtenAt time.Tim
 	s.deliver()
 }
 
-// apply installs cfg under mu and queues the events it causes.
+// applied is a schedule of a new version and what replaces its old entry.
+type applied struct {
+	e    *entry // the new entry (built is its timeline)
+	prev *entry // the old version's entry of that name, if any
+	job  buildJob
+	i    int // the segment of job.tl holding the instant of the build
+}
+
+// apply installs cfg and queues the events it causes.
 func (s *Scheduler) apply(cfg *engine.Config, version uint64, writtenAt time.Time) {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
 	now := s.opts.Now()
 	// The write time is used as is, even when this replica's clock is
 	// behind the writer's: it is part of the event id, which must be the
@@ -268,87 +342,144 @@ func (s *Scheduler) apply(cfg *engine.Config, version uint64, writtenAt time.Tim
 	if writtenAt.IsZero() {
 		writtenAt = now
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	// Outside mu: match the schedules with the old entries (old is only
+	// replaced by Apply, which applyMu serialises) and build the timelines
+	// of those whose definition changed.
 	old := s.state.Load()
-	snap := &snapshot{cfg: cfg, version: version, entries: make(map[string]*entry, len(cfg.Schedules()))}
-	var events []Event
-	for _, sc := range cfg.Schedules() {
+	scheds := cfg.Schedules()
+	snap := &snapshot{cfg: cfg, version: version, entries: make(map[string]*entry, len(scheds)),
+		order: make([]*entry, 0, len(scheds))}
+	var changed []applied
+	type keptEntry struct {
+		e  *entry
+		sc *engine.Schedule
+	}
+	var kept []keptEntry
+	for _, sc := range scheds {
 		var prev *entry
 		if old != nil {
 			prev = old.entries[sc.Name()]
 		}
-		if prev != nil && prev.sched.Load().SameDefinition(sc) {
-			// Same definition: keep the timeline and heap position.
-			prev.sched.Store(sc)
-			snap.entries[sc.Name()] = prev
-			snap.order = append(snap.order, prev)
-			continue
+		e := prev
+		if prev == nil || !prev.sched.Load().SameDefinition(sc) {
+			e = s.newEntry(sc)
+			changed = append(changed, applied{e: e, prev: prev, job: buildJob{sched: sc, from: now}})
+		} else {
+			kept = append(kept, keptEntry{e, sc})
 		}
-		e := &entry{heapIndex: -1}
-		e.sched.Store(sc)
-		tl, err := s.safeBuild(sc, now)
-		if err != nil {
-			s.fail(e, err)
-			if prev != nil {
-				prev.removed = true
-				if prev.heapIndex >= 0 {
-					heap.Remove(&s.queue, prev.heapIndex)
-				}
-			}
-			snap.entries[sc.Name()] = e
-			snap.order = append(snap.order, e)
-			continue
-		}
-		e.tl.Store(tl)
-		i := tl.index(now)
-		e.announced = tl.segs[i].Status
-		if prev == nil || !prev.announced.SameState(e.announced) {
-			ev := Event{Schedule: sc.Name(), TimeZone: sc.Location().String(), At: writtenAt, Status: e.announced, ConfigVersion: version, Cause: CauseConfig}
-			if prev != nil {
-				ev.Previous = prev.announced
-			}
-			ev.Next, ev.HasNext = tl.next(i)
-			events = append(events, ev)
-		}
-		if prev != nil {
-			prev.removed = true
-			if prev.heapIndex >= 0 {
-				heap.Remove(&s.queue, prev.heapIndex)
-			}
-		}
-		s.schedule(e, tl, i, now)
 		snap.entries[sc.Name()] = e
 		snap.order = append(snap.order, e)
 	}
+	// A first start with many schedules builds a short window first, so
+	// that the replica is ready sooner, and extends each to the full
+	// horizon within firstSpread (see extendAt).
+	short := old == nil && len(changed) >= shortBuildMin && s.opts.Horizon > shortWindow
+	jobs := make([]*buildJob, len(changed))
+	for i := range changed {
+		changed[i].job.short = short
+		jobs[i] = &changed[i].job
+	}
+	s.buildAll(jobs)
+	// The new entries are reachable by no one yet (neither the snapshot
+	// nor the heap holds them): set them up here, and their heap items,
+	// so that the lock is held only to compare with the old entries and
+	// to merge the heaps.
+	items := make(dueHeap, 0, len(changed))
+	for k := range changed {
+		c := &changed[k]
+		if c.job.err != nil {
+			s.fail(c.e, c.job.err)
+			continue
+		}
+		tl := c.job.tl
+		c.i = tl.index(now) // built at now: inside
+		c.e.tl.Store(tl)
+		c.e.announced = tl.statusAt(c.i)
+		if short {
+			c.e.extendDue = now.Add(spread(c.job.sched.Name(), firstSpread))
+		}
+		c.e.due = s.firstDue(c.e, tl, c.i)
+		c.e.gen, c.e.queued = 1, true
+		items = append(items, dueItem{at: c.e.due.UnixNano(), gen: 1, e: c.e})
+	}
+	heap.Init(&items)
+	var gone []*entry
 	if old != nil {
-		for name, e := range old.entries {
-			if _, kept := snap.entries[name]; !kept {
-				e.removed = true
-				if e.heapIndex >= 0 {
-					heap.Remove(&s.queue, e.heapIndex)
-				}
-				s.metrics.forget(name)
+		for _, e := range old.order {
+			if snap.entries[e.sched.Load().Name()] == nil {
+				gone = append(gone, e)
 			}
 		}
 	}
-	s.state.Store(snap)
-	s.metrics.applied(snap)
-	// A config change is announced at once, but a new schedule on a first
-	// start is just the initial state: announce only real flips.
+	var events []Event // allocated here: allocating under the lock waits for the GC
 	if old != nil {
+		events = make([]Event, 0, len(changed))
+	}
+
+	// Same definition: the new config's Schedule, the same timeline and
+	// heap position. Readers of the old snapshot may see it already: it
+	// evaluates the same.
+	for _, k := range kept {
+		k.e.sched.Store(k.sc)
+	}
+	s.lock()
+	for k := range changed {
+		c := &changed[k]
+		if c.prev != nil {
+			s.retire(c.prev)
+		}
+		// A config change is announced at once, but a new schedule on a
+		// first start is just the initial state: announce only real flips.
+		// (If the clock has crossed a boundary since now, the entry is
+		// due already and announces it next, in order.)
+		if c.job.err != nil || old == nil || c.prev != nil && c.prev.announced.SameState(c.e.announced) {
+			continue
+		}
+		sc := c.job.sched
+		ev := Event{Schedule: sc.Name(), TimeZone: sc.Location().String(), At: writtenAt, Status: c.e.announced, ConfigVersion: version, Cause: CauseConfig}
+		if c.prev != nil {
+			ev.Previous = c.prev.announced
+		}
+		ev.Next, ev.HasNext = c.job.tl.next(c.i)
+		events = append(events, ev)
+	}
+	for _, e := range gone {
+		s.retire(e)
+	}
+	s.merge(items)
+	s.state.Store(snap)
+	if len(s.pending) == 0 {
+		s.pending = events
+	} else {
 		s.pending = append(s.pending, events...)
+	}
+	s.unlock()
+	s.metrics.applied(snap)
+	for _, e := range gone {
+		s.metrics.forget(e.sched.Load().Name())
 	}
 	s.signal()
 }
 
+// retire takes the entry of a schedule that was replaced or removed out of
+// the heap (under mu); an extension under way for it is dropped.
+func (s *Scheduler) retire(e *entry) {
+	e.removed = true
+	s.dequeue(e)
+}
+
 // build computes a timeline starting slightly before now, so that reads for
-// "now" taken just before the build are inside it.
-func (s *Scheduler) build(sc *engine.Schedule, now time.Time) *timeline {
-	if s.buildHook != nil {
-		return s.buildHook(sc, now.Add(-time.Minute), now.Add(s.opts.Horizon))
+// "now" taken just before the build are inside it, to the horizon (to
+// shortWindow when short).
+func (s *Scheduler) build(sc *engine.Schedule, now time.Time, short bool) *timeline {
+	h := s.opts.Horizon
+	if short {
+		h = min(h, shortWindow)
 	}
-	return buildTimeline(sc, now.Add(-time.Minute), now.Add(s.opts.Horizon))
+	if s.buildHook != nil {
+		return s.buildHook(sc, now.Add(-time.Minute), now.Add(h))
+	}
+	return buildTimeline(sc, now.Add(-time.Minute), now.Add(h))
 }
 
 // failure is why a schedule cannot be evaluated.
@@ -358,8 +489,8 @@ type failure struct{ err error }
 // library has panicked on inputs that validated, and one schedule must not
 // crash the replica (the watch would re-deliver the config, so every
 // replica would crash-loop).
-func (s *Scheduler) safeBuild(sc *engine.Schedule, now time.Time) (tl *timeline, err error) {
-	err = contain(func() { tl = s.build(sc, now) })
+func (s *Scheduler) safeBuild(sc *engine.Schedule, now time.Time, short bool) (tl *timeline, err error) {
+	err = contain(func() { tl = s.build(sc, now, short) })
 	return tl, err
 }
 
@@ -381,9 +512,8 @@ func contain(f func()) (err error) {
 	return nil
 }
 
-// fail marks e as not evaluable (under mu): reads answer the error, the
-// entry leaves the heap's future work, and the failure is logged and
-// counted once.
+// fail marks e as not evaluable (under mu, e out of the heap): reads
+// answer the error, and the failure is logged and counted once.
 func (s *Scheduler) fail(e *entry, err error) {
 	name := e.sched.Load().Name()
 	err = fmt.Errorf("schedule %q %w", name, err)
@@ -393,19 +523,23 @@ func (s *Scheduler) fail(e *entry, err error) {
 		"schedule", name, "err", err)
 }
 
-// schedule puts e in the heap at its next boundary after segment i, or at
-// the point where its horizon needs extending, whichever is first.
-func (s *Scheduler) schedule(e *entry, tl *timeline, i int, now time.Time) {
-	due := tl.to.Add(-s.opts.Horizon / 2)
-	if i+1 < len(tl.segs) && tl.segs[i+1].Start.Before(due) {
-		due = tl.segs[i+1].Start
+// firstDue is when e, whose timeline tl is at segment i, is next due: its
+// next boundary, or the instant its horizon needs extending, whichever
+// is first.
+func (s *Scheduler) firstDue(e *entry, tl *timeline, i int) time.Time {
+	due := s.extendAt(e, tl)
+	if i+1 < tl.len() {
+		if b := tl.start(i + 1); b.Before(due) {
+			due = b
+		}
 	}
-	e.due = due
-	if e.heapIndex >= 0 {
-		heap.Fix(&s.queue, e.heapIndex)
-	} else {
-		heap.Push(&s.queue, e)
-	}
+	return due
+}
+
+// schedule puts e in the heap (under mu) at firstDue.
+func (s *Scheduler) schedule(e *entry, tl *timeline, i int) {
+	e.due = s.firstDue(e, tl, i)
+	s.enqueue(e)
 }
 
 func (s *Scheduler) signal() {
@@ -413,192 +547,4 @@ func (s *Scheduler) signal() {
 	case s.wake <- struct{}{}:
 	default:
 	}
-}
-
-// Run fires transitions until ctx ends. It re-arms one timer for the
-// earliest due schedule, measured after the events were delivered.
-func (s *Scheduler) Run(ctx context.Context) error {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		due, ok := s.fireDue(s.opts.Now())
-		s.deliver()
-		timer.Reset(waitFor(due, ok, s.opts.Now()))
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-timer.C:
-		case <-s.wake:
-		}
-	}
-}
-
-// Advance handles every transition due at or before now, as Run does when
-// its timer fires, and returns how long until the next one. For callers
-// that drive the scheduler with their own clock (load tests, simulations);
-// do not mix it with Run.
-func (s *Scheduler) Advance(now time.Time) time.Duration { return s.processDue(now) }
-
-// maxWait bounds a sleep so a host clock jump is noticed within it even
-// without the reconcile job.
-const maxWait = time.Minute
-
-// waitFor is how long to sleep at now until due (ok false: nothing is due).
-func waitFor(due time.Time, ok bool, now time.Time) time.Duration {
-	if !ok {
-		return maxWait
-	}
-	return min(max(due.Sub(now), 0), maxWait)
-}
-
-// processDue handles every heap item due at or before now, delivers the
-// events, and returns how long to sleep until the next one.
-func (s *Scheduler) processDue(now time.Time) time.Duration {
-	due, ok := s.fireDue(now)
-	s.deliver()
-	return waitFor(due, ok, now)
-}
-
-// fireDue handles every heap item due at or before now under mu, queueing
-// its events, and returns when the next item is due (ok false: none).
-func (s *Scheduler) fireDue(now time.Time) (due time.Time, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	snap := s.state.Load()
-	var version uint64
-	if snap != nil {
-		version = snap.version
-	}
-	for len(s.queue) > 0 && !s.queue[0].due.After(now) {
-		e := s.queue[0]
-		at := e.due
-		tl := e.tl.Load()
-		i := tl.index(at)
-		if i < 0 || !at.Before(tl.to.Add(-s.opts.Horizon/2)) {
-			// Horizon extension: rebuild from the boundary being processed,
-			// so boundaries between it and now are still announced in order.
-			var err error
-			if tl, err = s.safeBuild(e.sched.Load(), at); err != nil {
-				heap.Remove(&s.queue, e.heapIndex)
-				s.fail(e, err)
-				continue
-			}
-			e.tl.Store(tl)
-			i = tl.index(at)
-		}
-		seg := tl.segs[i]
-		if !seg.Status.SameState(e.announced) {
-			ev := Event{Schedule: e.sched.Load().Name(), TimeZone: e.sched.Load().Location().String(), At: seg.Start,
-				Status: seg.Status, Previous: e.announced, ConfigVersion: version, Cause: CauseSchedule}
-			ev.Next, ev.HasNext = tl.next(i)
-			e.announced = seg.Status
-			s.pending = append(s.pending, ev)
-		} else {
-			e.announced = seg.Status
-		}
-		s.schedule(e, tl, i, at)
-	}
-	if len(s.queue) == 0 {
-		return time.Time{}, false
-	}
-	return s.queue[0].due, true
-}
-
-// Reconcile compares every cached status with direct evaluation now and
-// repairs drift (a clock jump, a suspended host): the timeline is rebuilt and
-// a missed change is announced once. It returns the number of repairs.
-// Events are delivered as by Apply.
-func (s *Scheduler) Reconcile() int {
-	now := s.opts.Now()
-	// Announce whatever is merely late first.
-	s.fireDue(now)
-	n := s.reconcile(now)
-	s.deliver()
-	return n
-}
-
-// reconcile repairs drift at now under mu, queueing the events.
-func (s *Scheduler) reconcile(now time.Time) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	snap := s.state.Load()
-	if snap == nil {
-		return 0
-	}
-	repairs := 0
-	for _, e := range snap.order {
-		if e.failed.Load() != nil {
-			continue
-		}
-		var direct engine.Status
-		if err := contain(func() { direct = e.sched.Load().At(now) }); err != nil {
-			if e.heapIndex >= 0 {
-				heap.Remove(&s.queue, e.heapIndex)
-			}
-			s.fail(e, err)
-			continue
-		}
-		tl := e.tl.Load()
-		i := tl.index(now)
-		cachedOK := i >= 0 && tl.segs[i].Status == direct
-		if cachedOK && e.announced.SameState(direct) {
-			continue
-		}
-		repairs++
-		s.log.Warn("reconcile repaired a schedule", "schedule", e.sched.Load().Name(), "cached_ok", cachedOK,
-			"announced_open", e.announced.IsOpen, "announced_reason", e.announced.ClosedReason,
-			"open", direct.IsOpen, "reason", direct.ClosedReason)
-		tl, err := s.safeBuild(e.sched.Load(), now)
-		if err != nil {
-			if e.heapIndex >= 0 {
-				heap.Remove(&s.queue, e.heapIndex)
-			}
-			s.fail(e, err)
-			continue
-		}
-		e.tl.Store(tl)
-		i = tl.index(now)
-		if !e.announced.SameState(tl.segs[i].Status) {
-			// The instant the state began, not the clipped window start:
-			// replicas repairing the same drift must announce the same
-			// instant (it is part of the event id).
-			ev := Event{Schedule: e.sched.Load().Name(), TimeZone: e.sched.Load().Location().String(),
-				At: stateStart(e.sched.Load(), tl, i), Status: tl.segs[i].Status, Previous: e.announced,
-				ConfigVersion: snap.version, Cause: CauseReconcile}
-			ev.Next, ev.HasNext = tl.next(i)
-			e.announced = tl.segs[i].Status
-			s.pending = append(s.pending, ev)
-		}
-		s.schedule(e, tl, i, now)
-	}
-	s.repairs.Add(uint64(repairs))
-	s.metrics.repairs.Add(float64(repairs))
-	return repairs
-}
-
-// Repairs returns the total number of reconcile repairs.
-func (s *Scheduler) Repairs() uint64 { return s.repairs.Load() }
-
-// dueHeap orders entries by due time.
-type dueHeap []*entry
-
-func (h dueHeap) Len() int           { return len(h) }
-func (h dueHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
-func (h dueHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].heapIndex = i
-	h[j].heapIndex = j
-}
-func (h *dueHeap) Push(x any) {
-	e := x.(*entry)
-	e.heapIndex = len(*h)
-	*h = append(*h, e)
-}
-func (h *dueHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	e.heapIndex = -1
-	*h = old[:len(old)-1]
-	return e
 }

@@ -169,8 +169,8 @@ func TestApplyRebuildsOnlyChangedAndAnnouncesFlips(t *testing.T) {
 	if _, ok := s.Status("Always"); ok {
 		t.Error("removed schedule still served")
 	}
-	for _, e := range s.queue {
-		if e.sched.Load().Name() == "Always" {
+	for _, it := range s.queue {
+		if it.live() && it.e.sched.Load().Name() == "Always" {
 			t.Error("removed schedule still in the heap")
 		}
 	}
