@@ -151,3 +151,22 @@ func (r *compiledRule) match(d date, m int) (bool, string) {
 	}
 	return false, ""
 }
+
+// matchOn is match at minute m with the rule's date condition already
+// known for the date (today) and the day before (before, for an overnight
+// window).
+func (r *compiledRule) matchOn(m int, today, before dateMatch) (bool, string) {
+	if !r.overnight {
+		if m < r.start || m >= r.end || !today.ok {
+			return false, ""
+		}
+		return true, today.holiday
+	}
+	if m >= r.start {
+		return today.ok, today.holiday
+	}
+	if m < r.end {
+		return before.ok, before.holiday
+	}
+	return false, ""
+}

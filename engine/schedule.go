@@ -111,11 +111,59 @@ func (s *Schedule) AtLocal(year int, month time.Month, day, hour, minute int) St
 
 // eval applies steps 3–6: the topmost matching closed rule, else the topmost
 // matching open rule, else closed.
-func (s *Schedule) eval(d date, m int) Status {
+func (s *Schedule) eval(d date, m int) Status { return s.evalDay(d, m, nil) }
+
+// dayMatches caches the date conditions of a schedule's rules on one local
+// date (and, for overnight rules, the day before): a timeline evaluates
+// several minutes of each day, and the date conditions (recurrences,
+// holiday calendars) cost more than the time windows.
+type dayMatches struct {
+	day    date
+	valid  bool
+	today  []dateMatch
+	before []dateMatch // overnight rules only
+}
+
+type dateMatch struct {
+	ok      bool
+	holiday string
+}
+
+// fill computes the date conditions of s's rules on d, unless they are
+// already those of d.
+func (c *dayMatches) fill(s *Schedule, d date) {
+	if c.valid && c.day == d {
+		return
+	}
+	c.day, c.valid = d, true
+	c.today, c.before = c.today[:0], c.before[:0]
+	for _, r := range s.rules {
+		var t, b dateMatch
+		t.ok, t.holiday = r.dateMatch(d)
+		if r.overnight {
+			b.ok, b.holiday = r.dateMatch(d - 1)
+		}
+		c.today = append(c.today, t)
+		c.before = append(c.before, b)
+	}
+}
+
+// evalDay is eval, with the rules' date conditions from dm when it is not
+// nil.
+func (s *Schedule) evalDay(d date, m int, dm *dayMatches) Status {
+	if dm != nil {
+		dm.fill(s, d)
+	}
 	var open *compiledRule
 	var openHoliday string
 	for i, r := range s.rules {
-		ok, holiday := r.match(d, m)
+		var ok bool
+		var holiday string
+		if dm == nil {
+			ok, holiday = r.match(d, m)
+		} else {
+			ok, holiday = r.matchOn(m, dm.today[i], dm.before[i])
+		}
 		if !ok {
 			continue
 		}

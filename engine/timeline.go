@@ -74,7 +74,8 @@ func (s *Schedule) period(b *segmentBuilder, from, to time.Time, off int64) {
 	}
 	day := floorDiv(wFrom, secondsPerDay)
 	minute := int((wFrom - day*secondsPerDay) / 60)
-	b.add(from, s.eval(date(day), minute))
+	dm := &b.days
+	b.add(from, s.evalDay(date(day), minute, dm))
 	var buf []int
 	for ; day*secondsPerDay < wTo; day++ {
 		breaks := s.breaks
@@ -94,7 +95,7 @@ func (s *Schedule) period(b *segmentBuilder, from, to time.Time, off int64) {
 			if !at.Before(to) {
 				break
 			}
-			b.add(at, s.eval(date(day), m))
+			b.add(at, s.evalDay(date(day), m, dm))
 		}
 	}
 }
@@ -124,6 +125,7 @@ type segmentBuilder struct {
 	first    time.Time // the first start, as given
 	marks    []mark
 	statuses []Status
+	days     dayMatches // the rules' date conditions on the day being walked
 }
 
 type mark struct {

@@ -186,4 +186,3 @@ func (s *Scheduler) extend(list []extension) {
 		s.deliver()
 	}
 }
-

@@ -18,14 +18,18 @@ import (
 // (target at 100,000: 50 ms):
 //
 //   - apply: the first Apply (every timeline built);
+//
 //   - edit: an Apply in which one rule of the pool changed (the schedules
 //     listing it are rebuilt) and one schedule was renamed;
+//
 //   - flip: every schedule opening at one instant (Advance across it);
+//
 //   - stampede: the clock jumps half a horizon ahead, so that every
 //     horizon is due for extension at once (a suspended host);
+//
 //   - reconcile: one Reconcile with nothing to repair.
 //
-//	go test -run '^$' -bench Scale -benchtime 1x ./scheduler
+//     go test -run '^$' -bench Scale -benchtime 1x ./scheduler
 func BenchmarkScale(b *testing.B) {
 	for _, n := range []int{1000, 10000, 100000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
