@@ -118,13 +118,13 @@ type versionAnswer struct {
 }
 
 func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) {
-	body, err := readBody(w, r, s.maxBody)
+	body, doc, err := s.readDocument(w, r, "data")
 	if err != nil {
-		s.rejectBody(w, err)
+		s.rejectDocument(w, err)
 		return
 	}
 	var req putConfigRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := decodeEnvelope(body, doc, &req, &req.Data); err != nil {
 		s.metrics.write(writeInvalid)
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -143,14 +143,16 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) 
 		writeErrorf(w, http.StatusBadRequest, `"message" is longer than %d characters`, maxMessageRunes)
 		return
 	}
-	cfg, warnings, err := engine.LoadWithWarnings(req.Data, s.now())
+	cfg, warnings, err := s.loader.LoadWithWarnings(req.Data, s.now())
 	if err == nil {
 		err = s.probe(cfg)
 	}
 	if err != nil {
-		s.metrics.write(writeInvalid)
-		writeInvalidConfig(w, http.StatusBadRequest, "", err)
+		s.invalid(w, err)
 		return
+	}
+	if s.prepared != nil {
+		s.prepared(req.Data, cfg)
 	}
 	ctx, cancel := s.ctx(r)
 	defer cancel()
@@ -169,9 +171,20 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) 
 // is accepted (engine.Config.Probe).
 const probeYears = 2
 
-// validate loads a document and probes it (see probe).
+// invalid answers a document that did not load (400, or 413 over a limit)
+// and counts it.
+func (s *Server) invalid(w http.ResponseWriter, err error) {
+	if _, ok := engine.AsLimitError(err); ok {
+		s.metrics.write(writeTooLarge)
+	} else {
+		s.metrics.write(writeInvalid)
+	}
+	writeInvalidConfig(w, http.StatusBadRequest, "", err)
+}
+
+// validate loads a document within the limits and probes it (see probe).
 func (s *Server) validate(data []byte) error {
-	cfg, err := engine.Load(data)
+	cfg, err := s.loader.Load(data)
 	if err != nil {
 		return err
 	}
@@ -201,6 +214,14 @@ func (s *Server) rejectBody(w http.ResponseWriter, err error) {
 // writeInvalidConfig answers a document engine.Load rejected: every problem
 // with its path, or the decoding error with its position.
 func writeInvalidConfig(w http.ResponseWriter, code int, what string, err error) {
+	if le, ok := engine.AsLimitError(err); ok {
+		code, body := limitAnswer(le)
+		if what != "" {
+			body.Error = what + ": " + body.Error
+		}
+		writeJSON(w, code, body)
+		return
+	}
 	if what == "" {
 		what = "invalid config"
 	}

@@ -117,10 +117,20 @@ func writeWithRawData(w http.ResponseWriter, head any, raw []byte) {
 }
 
 // errBodyTooLarge is returned by readBody when the limit is exceeded.
-type errBodyTooLarge struct{ limit int64 }
+type errBodyTooLarge struct {
+	limit int64
+	// setting raises the limit ("" is max-body-bytes); document is the
+	// document limit of a body that carries one.
+	setting  string
+	document int64
+}
 
 func (e errBodyTooLarge) Error() string {
-	return fmt.Sprintf("request body is larger than the limit of %d bytes", e.limit)
+	if e.setting == settingMaxDocumentBytes {
+		return fmt.Sprintf("request body is larger than the limit of %d bytes: a config document may be up to %d bytes; the %s setting raises it",
+			e.limit, e.document, e.setting)
+	}
+	return fmt.Sprintf("request body is larger than the limit of %d bytes; the %s setting raises it", e.limit, settingMaxBodyBytes)
 }
 
 // readBody reads the whole request body, at most limit bytes. A larger body

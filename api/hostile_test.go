@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/schedule-manager/schedule-manager/api"
+	"github.com/schedule-manager/schedule-manager/engine"
 )
 
 // TestConcurrentPut: 50 editors PUT on the same version at once; exactly
@@ -129,7 +130,9 @@ func TestConcurrentManualClose(t *testing.T) {
 // TestHostileInput: bad and oversized requests are refused with a short
 // message saying what is wrong, and the stored config never changes.
 func TestHostileInput(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	// Bodies carrying a document may be as large as the document limit
+	// (and a little more): 4 MiB here.
+	e := newEnv(t, envOptions{opts: api.Options{Limits: engine.Limits{DocumentBytes: 4 << 20}}})
 	eBig := newEnv(t, envOptions{opts: api.Options{MaxBodyBytes: 32 << 20}})
 	huge := strings.Repeat("n", 10<<20)
 	hugeNameDoc := strings.Replace(baseDoc, `"name": "Sales"`, `"name": "`+huge+`"`, 1)
@@ -142,7 +145,8 @@ func TestHostileInput(t *testing.T) {
 		code     int
 		contains string
 	}{
-		{"5 MB body", e, "PUT", "/api/v1/config", `{"data": {"rules": [], "schedules": []}, "message": "` + strings.Repeat("x", 5<<20) + `", "version": 1}`, 413, "larger than the limit of 4194304 bytes"},
+		{"5 MB body", e, "PUT", "/api/v1/config", `{"data": {"rules": [], "schedules": []}, "message": "` + strings.Repeat("x", 5<<20) + `", "version": 1}`, 413,
+			"larger than the limit of 4259840 bytes: a config document may be up to 4194304 bytes; the max-document-bytes setting raises it"},
 		{"10 MB schedule name", e, "PUT", "/api/v1/config", `{"data": ` + hugeNameDoc + `, "version": 1}`, 413, "larger than the limit"},
 		{"10 MB schedule name, raised limit", eBig, "PUT", "/api/v1/config", `{"data": ` + hugeNameDoc + `, "version": 1}`, 400, "schedules[1].name: name is 10485760 characters long, the limit is 200"},
 		{"malformed JSON", e, "PUT", "/api/v1/config", "{\"data\": {\"rules\": [}\n, \"version\": 1}", 400, "invalid JSON at line 1, column 21"},

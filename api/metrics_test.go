@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/schedule-manager/schedule-manager/api"
+	"github.com/schedule-manager/schedule-manager/engine"
 )
 
 // counterValue reads one counter series from reg.
@@ -45,7 +46,7 @@ func histogramCount(tb testing.TB, reg *prometheus.Registry, name string) uint64
 }
 
 func TestMetrics(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := newEnv(t, envOptions{opts: api.Options{Limits: engine.Limits{DocumentBytes: 1 << 20}}})
 	e.get("/check-schedule?name=Support", "")                              // open
 	e.get("/check-schedule?name=Support&simulate=2026-03-02T12:30", "")    // closed
 	e.get("/check-schedule?name=Closed%20Desk", "")                        // closed

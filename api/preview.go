@@ -54,13 +54,17 @@ type schedulePreview struct {
 // lint warnings, and per schedule what it would change over the next days
 // compared with the served config. Nothing is stored.
 func (s *Server) preview(w http.ResponseWriter, r *http.Request, _ principal) {
-	body, err := readBody(w, r, s.maxBody)
+	body, doc, err := s.readDocument(w, r, "data")
 	if err != nil {
-		writeBodyError(w, err)
+		if _, ok := engine.AsLimitError(err); ok {
+			writeInvalidConfig(w, http.StatusBadRequest, "", err)
+		} else {
+			writeBodyError(w, err)
+		}
 		return
 	}
 	var req previewRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := decodeEnvelope(body, doc, &req, &req.Data); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -78,7 +82,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request, _ principal) {
 	now := s.now().Truncate(time.Second)
 	to := now.Add(time.Duration(days) * 24 * time.Hour)
 	published, version := s.status.Config()
-	draft, warnings, err := engine.LoadWithWarnings(req.Data, now)
+	draft, warnings, err := s.loader.LoadWithWarnings(req.Data, now)
 	ans := previewAnswer{
 		Valid: err == nil, PublishedVersion: version,
 		From: now.UTC(), To: to.UTC(), Schedules: []schedulePreview{},

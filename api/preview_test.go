@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/schedule-manager/schedule-manager/api"
+	"github.com/schedule-manager/schedule-manager/engine"
 )
 
 // previewResult is the answer of POST /api/v1/preview.
@@ -259,7 +260,7 @@ func TestPreviewWarnings(t *testing.T) {
 }
 
 func TestPreviewRequests(t *testing.T) {
-	e := newEnv(t, envOptions{opts: api.Options{MaxBodyBytes: 4096}})
+	e := newEnv(t, envOptions{opts: api.Options{MaxBodyBytes: 4096, Limits: engine.Limits{DocumentBytes: 4096}}})
 	post := func(token, body string) result {
 		return e.do(request{method: http.MethodPost, path: "/api/v1/preview", token: token, body: body, contentType: "application/json"})
 	}
@@ -278,7 +279,7 @@ func TestPreviewRequests(t *testing.T) {
 		{"days not a number", viewerToken, `{"data": {}, "days": "7"}`, 400, "days"},
 		{"unknown member", viewerToken, `{"data": {}, "dayz": 7}`, 400, "dayz"},
 		{"not JSON", viewerToken, `{"data": `, 400, "JSON"},
-		{"too large", viewerToken, `{"data": {"rules": [], "x-pad": "` + strings.Repeat("x", 5000) + `"}}`, 413, "limit of 4096 bytes"},
+		{"too large", viewerToken, `{"data": {"rules": [], "x-pad": "` + strings.Repeat("x", 5000) + `"}}`, 413, "the document is 5026 bytes, more than the limit of 4096; the max-document-bytes setting raises it"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := post(c.token, c.body)

@@ -99,6 +99,11 @@ type Deps struct {
 	// Now is the clock (default time.Now): the instant of a cached answer
 	// and of a version's metadata. Give it the scheduler's clock.
 	Now func() time.Time
+	// Prepared, when set, is told the config a document compiled to just
+	// before the document is written (PUT /api/v1/config), so that this
+	// replica can serve the new version without compiling it again.
+	// Optional.
+	Prepared func(data []byte, cfg *engine.Config)
 }
 
 // Options configure the handler. The zero value is usable.
@@ -115,8 +120,14 @@ type Options struct {
 	// ["*"]; an empty non-nil slice allows none.
 	CORSOrigins []string
 	// MaxBodyBytes bounds request bodies (default 4 MiB); a larger body is
-	// answered 413.
+	// answered 413. Bodies that carry a config document (PUT
+	// /api/v1/config, POST /api/v1/preview) may be as large as
+	// Limits.DocumentBytes and a little more.
 	MaxBodyBytes int64
+	// Limits bound the documents written (schedules, rules, bytes; zero
+	// fields take engine's defaults). A document over one is refused with
+	// 413 before it is read whole, naming the limit and its setting.
+	Limits engine.Limits
 	// PublicCheck says whether check-schedule answers without a token.
 	// nil means true (Twilio Studio calls it without credentials); point it
 	// at false to require a viewer or admin token.
@@ -168,6 +179,10 @@ type Server struct {
 	failClosed   bool
 	publicCheck  bool
 	maxBody      int64
+	limits       engine.Limits // with defaults applied
+	loader       engine.Loader
+	docBody      int64 // body limit of the routes carrying a document
+	prepared     func([]byte, *engine.Config)
 }
 
 // New returns the HTTP handler of the service. Every response of the API,
@@ -193,6 +208,9 @@ func New(deps Deps, opts Options) (*Server, error) {
 		failClosed:   opts.FailClosed,
 		publicCheck:  opts.PublicCheck == nil || *opts.PublicCheck,
 		maxBody:      opts.MaxBodyBytes,
+		limits:       opts.Limits.WithDefaults(),
+		loader:       engine.Loader{Limits: opts.Limits},
+		prepared:     deps.Prepared,
 		sse:          newSSESlots(opts.SSEMaxClients, opts.SSEMaxPerToken),
 		sseHeartbeat: opts.SSEHeartbeat,
 	}
@@ -206,6 +224,7 @@ func New(deps Deps, opts Options) (*Server, error) {
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
+	s.docBody = documentBodyLimit(s.maxBody, s.limits)
 	if s.sseHeartbeat <= 0 {
 		s.sseHeartbeat = DefaultSSEHeartbeat
 	}

@@ -57,6 +57,9 @@ type App struct {
 	readMu      sync.Mutex
 	cancelRead  context.CancelFunc // ends syncConfig's store read in flight
 	closeErr    error
+	// prepared is the config the API compiled from a document it is
+	// writing, so that apply does not compile it again (prepare.go).
+	prepared preparedConfig
 
 	// metricsSrv and metricsListener serve /metrics on MetricsAddr; nil
 	// when metrics are served on the HTTP listener (metrics_listener.go).
@@ -125,6 +128,7 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 		Metrics:    a.publicMetrics(),
 		UI:         web.Handler(),
 		Registerer: a.registry, Logger: o.Logger, Now: time.Now,
+		Prepared: a.prepare,
 	}
 	if a.events != nil {
 		deps.Events = a.events.reader
@@ -136,7 +140,7 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 		return nil, fmt.Errorf("calendars: %w", err)
 	}
 	if a.api, err = api.New(deps, api.Options{Tokens: tokens, FailClosed: o.FailClosed, CORSOrigins: o.CORSOrigins,
-		MaxBodyBytes: o.MaxBodyBytes, SSEHeartbeat: o.Events.SSEHeartbeat, SSEMaxClients: o.Events.SSEMaxClients,
+		MaxBodyBytes: o.MaxBodyBytes, Limits: o.Limits, SSEHeartbeat: o.Events.SSEHeartbeat, SSEMaxClients: o.Events.SSEMaxClients,
 		SSEMaxPerToken: o.Events.SSEMaxPerToken, PublicMetrics: o.MetricsPublic}); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
@@ -233,9 +237,11 @@ func (a *App) seed(ctx context.Context) error {
 	if len(a.opts.SeedConfig) == 0 {
 		return nil
 	}
-	if _, err := engine.Load(a.opts.SeedConfig); err != nil {
+	cfg, err := engine.Loader{Limits: a.opts.Limits}.Load(a.opts.SeedConfig)
+	if err != nil {
 		return fmt.Errorf("seed-config: %w", err)
 	}
+	a.prepare(a.opts.SeedConfig, cfg)
 	v, err := a.store.Put(ctx, a.opts.SeedConfig, 0, store.Meta{Author: "seed", Message: "first start: seeded config", Time: time.Now()})
 	if errors.Is(err, store.ErrConflict) {
 		return nil // another replica seeded first

@@ -62,7 +62,9 @@ func (a *App) syncConfig(ctx context.Context, watch <-chan store.Entry, stopWatc
 				rewatch = time.After(rewatchDelay)
 				continue
 			}
-			a.catchUp(ctx, e.Version-1)
+			if a.sched.Ready() { // else e, the latest, is the initial state (see catchUp)
+				a.catchUp(ctx, e.Version-1)
+			}
 			a.apply(ctx, e)
 		case <-rewatch:
 			rewatch = nil
@@ -129,9 +131,17 @@ func (a *App) pollLatest(ctx context.Context) {
 }
 
 // catchUp applies every version after the last one seen up to through,
-// oldest first, as the watch would have.
+// oldest first, as the watch would have. A replica that serves nothing yet
+// (it is starting on a store that has versions) applies through only: the latest version is its
+// initial state, and the changes of the versions before it were announced
+// when they were written (replaying a history of 64 versions of a 40 MB
+// document would delay readiness by a minute).
 func (a *App) catchUp(ctx context.Context, through uint64) {
-	for v := a.seenVersion() + 1; v <= through && ctx.Err() == nil; v++ {
+	from := a.seenVersion() + 1
+	if from == 1 && !a.sched.Ready() {
+		from = through
+	}
+	for v := from; v <= through && ctx.Err() == nil; v++ {
 		vctx, cancel := a.readContext(ctx, versionTimeout)
 		e, err := a.store.Version(vctx, v)
 		cancel()
@@ -172,7 +182,12 @@ func (a *App) apply(_ context.Context, e store.Entry) {
 	if (e.Version <= served && served != 0) || e.Version <= a.refused {
 		return
 	}
-	cfg, err := engine.LoadStored(e.Data) // what an earlier release stored keeps loading
+	cfg, reused := a.prepared.take(e), true
+	var err error
+	if cfg == nil {
+		reused = false
+		cfg, err = engine.LoadStored(e.Data) // what an earlier release stored keeps loading
+	}
 	if err != nil {
 		a.refused = e.Version
 		a.metrics.applyErrors.Inc()
@@ -181,7 +196,8 @@ func (a *App) apply(_ context.Context, e store.Entry) {
 	}
 	a.sched.Apply(cfg, e.Version, e.Meta.Time)
 	a.metrics.lag.Set(0)
-	a.log.Info("config applied", "version", e.Version, "schedules", len(cfg.Schedules()), "author", e.Meta.Author)
+	a.log.Info("config applied", "version", e.Version, "schedules", len(cfg.Schedules()), "author", e.Meta.Author,
+		"compiled_by_writer", reused)
 	a.servedOne.Do(func() { close(a.served) })
 	// Announce from the heartbeat goroutine: a write to the replicas
 	// bucket can wait seconds while NATS elects a leader, and the next

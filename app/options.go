@@ -13,6 +13,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/schedule-manager/schedule-manager/api"
+	"github.com/schedule-manager/schedule-manager/engine"
 )
 
 // Options is everything the service needs. Zero values take the defaults
@@ -34,6 +35,12 @@ type Options struct {
 	FailClosed   bool
 	CORSOrigins  []string
 	MaxBodyBytes int64
+	// Limits bound the config documents written: schedules, rules and
+	// bytes (zero fields take engine's defaults: 100,000 schedules, 20,000
+	// rules, 64 MiB). The store holds documents up to Limits.DocumentBytes,
+	// and request bodies carrying one may be that large. A stored version
+	// over this replica's limits is still served.
+	Limits engine.Limits
 	// MetricsAddr serves GET /metrics, without a token, on a listener of
 	// its own (e.g. 127.0.0.1:9464), and no longer on HTTPAddr. Default
 	// "": /metrics is on HTTPAddr and needs a bearer token (any role)
@@ -167,6 +174,9 @@ func (o Options) Validate() error {
 	}
 	if err := o.Calendars.validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if o.Limits.Schedules < 0 || o.Limits.Rules < 0 || o.Limits.DocumentBytes < 0 {
+		errs = append(errs, errors.New("max-schedules, max-rules, max-document-bytes: must not be negative (0: the default)"))
 	}
 	if o.AdminToken != "" && len(o.AdminToken) < 16 {
 		errs = append(errs, errors.New("admin token: use at least 16 characters"))

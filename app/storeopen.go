@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/schedule-manager/schedule-manager/engine"
 	"github.com/schedule-manager/schedule-manager/store"
 )
 
@@ -43,6 +44,10 @@ type StoreOptions struct {
 	// Replicas is the JetStream replica count of newly created buckets.
 	// Default 1.
 	Replicas int
+	// MaxDocumentBytes is the largest document the store accepts
+	// (default engine.DefaultMaxDocumentBytes). Documents over 128 KiB go
+	// to its object store.
+	MaxDocumentBytes int
 	// Client holds the credentials and TLS settings of the connection to
 	// NATSURL. The embedded server needs none: its users are generated in
 	// DataDir/nats-credentials.json on first start.
@@ -136,7 +141,11 @@ func OpenStore(ctx context.Context, o StoreOptions) (*StoreConn, error) {
 		c.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	if c.Store, err = store.NewJetStream(ctx, c.JetStream, store.Options{Replicas: o.Replicas, Logger: o.Logger}); err != nil {
+	maxDoc := o.MaxDocumentBytes
+	if maxDoc <= 0 {
+		maxDoc = engine.DefaultMaxDocumentBytes
+	}
+	if c.Store, err = store.NewJetStream(ctx, c.JetStream, store.Options{Replicas: o.Replicas, Logger: o.Logger, MaxDocumentBytes: maxDoc}); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -275,5 +284,6 @@ func (c *StoreConn) Close() {
 // defaults applied).
 func (o Options) storeOptions() StoreOptions {
 	return StoreOptions{NATSURL: o.NATSURL, DataDir: o.DataDir, NATSListen: o.NATSListen, Name: o.ReplicaID,
-		Replicas: o.StoreReplicas, Client: o.NATSClient, Sync: o.NATSSync, Logger: o.Logger}
+		Replicas: o.StoreReplicas, Client: o.NATSClient, Sync: o.NATSSync, Logger: o.Logger,
+		MaxDocumentBytes: o.Limits.WithDefaults().DocumentBytes}
 }

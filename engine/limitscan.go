@@ -23,6 +23,8 @@ type LimitScanner struct {
 
 	off      int  // bytes written so far
 	docStart int  // offset of the document's '{', -1 before it
+	docEnd   int  // offset after its '}'
+	docs     int  // objects seen where the document is (more than one: a repeated member)
 	docDone  bool // the document's object has closed
 	stack    []scanFrame
 	deep     int // nesting beyond the frames kept (roles end well before)
@@ -234,8 +236,11 @@ func (s *LimitScanner) open(array bool, at int) {
 	case parent.role == roleSchedule && array && bytes.EqualFold(parent.key, []byte("rules")):
 		role = roleScheduleRules
 	}
-	if role == roleDoc && s.docStart < 0 {
-		s.docStart = at
+	if role == roleDoc {
+		s.docs++
+		if s.docStart < 0 {
+			s.docStart = at
+		}
 	}
 	s.stack = append(s.stack, scanFrame{array: array, role: role, wantKey: !array})
 }
@@ -254,7 +259,7 @@ func (s *LimitScanner) close(end int) {
 			s.hint.schedules = f.count
 		}
 		if s.stack[n-1].role == roleDoc && !s.docDone {
-			s.docDone = true
+			s.docDone, s.docEnd = true, end
 			if size := end - s.docStart; size > s.lim.DocumentBytes {
 				s.fail(&LimitError{Limit: LimitDocumentBytes, Max: s.lim.DocumentBytes, Count: size})
 			}
@@ -291,4 +296,14 @@ func (s *LimitScanner) endKey() {
 	if json.Unmarshal(append(append([]byte{'"'}, s.key...), '"'), &name) == nil {
 		top.key = append(top.key, name...)
 	}
+}
+
+// DocumentSpan returns where the document lies in the text written: the
+// offsets of its first byte and after its last, when exactly one object
+// was found where the document is and it is complete.
+func (s *LimitScanner) DocumentSpan() (start, end int, ok bool) {
+	if s.docs != 1 || !s.docDone {
+		return 0, 0, false
+	}
+	return s.docStart, s.docEnd, true
 }

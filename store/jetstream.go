@@ -21,8 +21,11 @@ const (
 	DefaultPrefix = "schedmgr"
 	// DefaultReplicas is the default JetStream replica count.
 	DefaultReplicas = 1
-	// DefaultMaxDocumentBytes is the default largest document (4 MiB).
-	DefaultMaxDocumentBytes = 4 << 20
+	// DefaultMaxDocumentBytes is the default largest document (64 MiB,
+	// as engine.DefaultMaxDocumentBytes: 100,000 schedules with UUID rule
+	// ids are about 40 MB). Larger than InlineMaxBytes, it goes to the
+	// object store in chunks.
+	DefaultMaxDocumentBytes = 64 << 20
 	// DefaultInlineMaxBytes is the default largest inline document (128 KiB).
 	DefaultInlineMaxBytes = 128 << 10
 	// DefaultPresenceTTL is the default lifetime of a replica announcement.
@@ -49,7 +52,7 @@ type Options struct {
 	// Replicas is the JetStream replica count of newly created buckets
 	// (1 to 5). Existing buckets are bound as they are. Default 1.
 	Replicas int
-	// MaxDocumentBytes is the largest document Put accepts. Default 4 MiB.
+	// MaxDocumentBytes is the largest document Put accepts. Default 64 MiB.
 	MaxDocumentBytes int
 	// InlineMaxBytes is the largest document kept inline in the KV records;
 	// larger ones go to the object store. Negative means never inline.
@@ -375,7 +378,7 @@ func (s *JetStream) entry(ctx context.Context, v uint64, value []byte, withData 
 	if err := rec.verify(data); err != nil {
 		return Entry{}, rec, fmt.Errorf("version %d: %w", v, err)
 	}
-	e.Data = data
+	e.Data, e.SHA256 = data, rec.SHA256
 	return e, rec, nil
 }
 

@@ -79,7 +79,7 @@ func (m *Memory) Put(ctx context.Context, data []byte, expected uint64, meta Met
 	}
 	v := current + 1
 	// The caller keeps its slice; the store keeps its own bytes.
-	m.versions = append(m.versions, Entry{Version: v, Data: slices.Clone(data), Meta: meta})
+	m.versions = append(m.versions, Entry{Version: v, Data: slices.Clone(data), Meta: meta, SHA256: digest(data)})
 	close(m.changed)
 	m.changed = make(chan struct{})
 	return v, nil
@@ -100,7 +100,7 @@ func (m *Memory) History(ctx context.Context, limit int) ([]Entry, error) {
 	out := make([]Entry, 0, n)
 	for i := len(m.versions) - 1; i >= 0 && len(out) < n; i-- {
 		e := m.versions[i]
-		e.Data = nil
+		e.Data, e.SHA256 = nil, ""
 		out = append(out, e)
 	}
 	return out, nil

@@ -65,6 +65,9 @@ type Entry struct {
 	Data []byte `json:"-"`
 	// Meta describes the version.
 	Meta Meta `json:"meta"`
+	// SHA256 is the hex SHA-256 of Data, set with Data: a reader can tell
+	// a document it has compiled already without comparing its bytes.
+	SHA256 string `json:"-"`
 }
 
 // Store is a versioned configuration store with compare-and-swap writes.

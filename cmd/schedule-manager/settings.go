@@ -19,6 +19,7 @@ import (
 
 	"github.com/schedule-manager/schedule-manager/api"
 	"github.com/schedule-manager/schedule-manager/app"
+	"github.com/schedule-manager/schedule-manager/engine"
 	"github.com/schedule-manager/schedule-manager/publisher/webhook"
 )
 
@@ -44,6 +45,9 @@ type settings struct {
 	FailClosed      bool          `koanf:"fail-closed"`
 	CORSOrigins     []string      `koanf:"cors-origins"`
 	MaxBodyBytes    int64         `koanf:"max-body-bytes"`
+	MaxSchedules    int           `koanf:"max-schedules"`
+	MaxRules        int           `koanf:"max-rules"`
+	MaxDocBytes     int           `koanf:"max-document-bytes"`
 	ReconcileSpec   string        `koanf:"reconcile-spec"`
 	Horizon         time.Duration `koanf:"horizon"`
 	ReplicaID       string        `koanf:"replica-id"`
@@ -160,7 +164,10 @@ func addServeFlags(fs *pflag.FlagSet) {
 	fs.String("seed-config", "", "config file imported when the store has no config yet (default: the bundled example)")
 	fs.Bool("fail-closed", false, "answer isOpen=false (not true) for unknown schedules")
 	fs.StringSlice("cors-origins", []string{"*"}, "origins allowed to call check-schedule from a browser")
-	fs.Int64("max-body-bytes", 4<<20, "largest accepted request body")
+	fs.Int64("max-body-bytes", 4<<20, "largest accepted request body (bodies carrying a config document: max-document-bytes)")
+	fs.Int("max-schedules", engine.DefaultMaxSchedules, "most schedules a config document may have")
+	fs.Int("max-rules", engine.DefaultMaxRules, "most rules a config document may have")
+	fs.Int("max-document-bytes", engine.DefaultMaxDocumentBytes, "largest config document, in bytes (stored, and accepted in a request)")
 	fs.String("reconcile-spec", app.DefaultReconcileSpec, "cron spec of the reconcile job, or \"off\"")
 	fs.Duration("horizon", 7*24*time.Hour, "how far ahead timelines are precomputed")
 	fs.String("replica-id", "", "name of this replica (default host-pid)")
@@ -350,6 +357,7 @@ func (s settings) options() (app.Options, error) {
 		MaxBodyBytes: s.MaxBodyBytes, ReconcileSpec: s.ReconcileSpec, Horizon: s.Horizon,
 		ReplicaID: s.ReplicaID, StoreReplicas: s.StoreReplicas, ShutdownTimeout: s.ShutdownTimeout,
 		MetricsAddr: s.MetricsAddr, MetricsPublic: s.MetricsPublic, NATSSync: s.NATSSync,
+		Limits: engine.Limits{Schedules: s.MaxSchedules, Rules: s.MaxRules, DocumentBytes: s.MaxDocBytes},
 	}
 	o.Events = app.EventOptions{Disabled: s.EventsDisabled, Source: s.EventSource, MaxAge: s.EventRetention,
 		Duplicates: s.EventDuplicates, MaxBytes: s.EventMaxBytes, SnapshotSpec: s.SnapshotSpec,
@@ -382,6 +390,14 @@ func (s settings) options() (app.Options, error) {
 	}
 	if s.MaxBodyBytes <= 0 {
 		return o, errors.New("max-body-bytes: must be positive")
+	}
+	for _, l := range []struct {
+		name string
+		v    int
+	}{{"max-schedules", s.MaxSchedules}, {"max-rules", s.MaxRules}, {"max-document-bytes", s.MaxDocBytes}} {
+		if l.v <= 0 {
+			return o, fmt.Errorf("%s: must be positive, got %d", l.name, l.v)
+		}
 	}
 	return o, o.Validate()
 }

@@ -31,6 +31,7 @@ type configTarget interface {
 type targetFlags struct {
 	server, token, natsURL, dataDir string
 	flags                           *pflag.FlagSet // for the NATS client flags
+	limits                          engine.Limits  // import: the store takes documents up to limits.DocumentBytes
 }
 
 // add defines the flags on cmd and checks them before cmd runs, so that a
@@ -69,7 +70,7 @@ func (f *targetFlags) open(ctx context.Context) (configTarget, error) {
 		return newHTTPTarget(f.server, f.token)
 	}
 	conn, err := app.OpenStore(ctx, app.StoreOptions{NATSURL: f.natsURL, DataDir: f.dataDir, MustExist: true, Name: "cli",
-		Client: natsClientFromFlags(f.flags, os.Getenv)})
+		Client: natsClientFromFlags(f.flags, os.Getenv), MaxDocumentBytes: f.limits.WithDefaults().DocumentBytes})
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +161,8 @@ import exits 2 like any missing required flag.`,
 			if err != nil {
 				return fmt.Errorf("read config: %w", err)
 			}
-			if _, err := engine.Load(data); err != nil {
+			f.limits = limitsFromFlags(cmd.Flags())
+			if _, err := (engine.Loader{Limits: f.limits}).Load(data); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			return f.with(cmd.Context(), func(ctx context.Context, t configTarget) error {
@@ -179,6 +181,7 @@ import exits 2 like any missing required flag.`,
 	}
 	f.add(cmd)
 	cmd.Flags().StringVarP(&message, "message", "m", "", "message recorded in the history")
+	addLimitFlags(cmd.Flags())
 	return cmd
 }
 

@@ -67,7 +67,7 @@ error is on stderr; or warnings with --strict), 2 wrong command line.`,
 			if err != nil {
 				return err
 			}
-			cfg, warnings, err := engine.LoadWithWarnings(data, now)
+			cfg, warnings, err := engine.Loader{Limits: limitsFromFlags(cmd.Flags())}.LoadWithWarnings(data, now)
 			if err != nil {
 				printError(c.stderr, &configError{path: displayName(args[0]), err: err})
 				c.printWarnings(warnings)
@@ -92,6 +92,7 @@ error is on stderr; or warnings with --strict), 2 wrong command line.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON on stdout: errors and warnings with their paths")
 	cmd.Flags().BoolVar(&strict, "strict", false, "exit 1 when there are warnings, as for errors")
 	cmd.Flags().StringVar(&at, "at", "", "lint as of this instant (default: now), e.g. 2027-01-01 or 2027-01-01T09:00:00-05:00 (UTC unless it has an offset)")
+	addLimitFlags(cmd.Flags())
 	return cmd
 }
 
@@ -134,7 +135,7 @@ func (c *cli) validateJSON(cmd *cobra.Command, path string, now time.Time, stric
 	if err == nil {
 		res.Rules, res.Schedules = len(doc.Rules), len(doc.Schedules)
 	}
-	_, warnings, err := engine.LoadWithWarnings(data, now)
+	_, warnings, err := engine.Loader{Limits: limitsFromFlags(cmd.Flags())}.LoadWithWarnings(data, now)
 	res.Valid = err == nil
 	res.Errors = problems(err)
 	res.Warnings = make([]problem, len(warnings))
