@@ -38,8 +38,10 @@ type EventOptions struct {
 	// a new stream; an existing one keeps its value): replicas publishing
 	// the same transition within it store it once.
 	Duplicates time.Duration
-	// QueueSize bounds the events waiting to be published (default 65536);
-	// beyond it events are dropped, counted and logged.
+	// QueueSize bounds the events waiting to be published (default twice
+	// the schedule limit, at least 65536: every schedule may change state
+	// at one instant, and again before the first wave is stored); beyond
+	// it events are dropped, counted and logged.
 	QueueSize int
 	// SnapshotSpec is a robfig/cron spec for the status snapshot on
 	// schedmgr.snapshot ("@every 5m"); "" or "off" disables it (default).
@@ -97,7 +99,8 @@ func (a *App) startEvents(ctx context.Context, js jetstream.JetStream) error {
 	if _, err := stream.EnsureStream(sctx, js, sopts); err != nil {
 		return err
 	}
-	pub, err := stream.New(js.Conn(), stream.Options{QueueSize: o.QueueSize, Registerer: a.registry, Logger: a.log,
+	queue := cmp.Or(o.QueueSize, max(stream.DefaultQueueSize, 2*a.opts.Limits.WithDefaults().Schedules))
+	pub, err := stream.New(js.Conn(), stream.Options{QueueSize: queue, Registerer: a.registry, Logger: a.log,
 		LateAfter: max(sopts.Duplicates, stream.DefaultDuplicates) / 2})
 	if err != nil {
 		return err

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -73,8 +75,9 @@ type inflight struct {
 // "duplicate message id is in process"): a retry will find them stored.
 func (p *Publisher) sendAll(items []item) (failed, busy []item, lastErr error) {
 	flights := make([]inflight, 0, len(items))
-	for _, it := range items {
-		if p.superseded(it) {
+	skip := p.supersededAll(items)
+	for k, it := range items {
+		if skip[k] {
 			continue
 		}
 		msg, err := message(it.ev)
@@ -138,6 +141,52 @@ func message(ev event.Event) (*nats.Msg, error) {
 	return msg, nil
 }
 
+// lookupConcurrency bounds the latest-event lookups in flight at once.
+const lookupConcurrency = 64
+
+// supersededAll runs superseded for the items that need the check,
+// lookupConcurrency at a time: 10,000 events caused by one config write
+// must not wait for 10,000 round trips one after the other.
+func (p *Publisher) supersededAll(items []item) []bool {
+	skip := make([]bool, len(items))
+	var check []int
+	for k, it := range items {
+		if p.needsCheck(it) {
+			check = append(check, k)
+		}
+	}
+	if len(check) == 0 {
+		return skip
+	}
+	workers := min(lookupConcurrency, len(check))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(check) {
+					return
+				}
+				k := check[i]
+				skip[k] = p.superseded(items[k])
+			}
+		})
+	}
+	wg.Wait()
+	return skip
+}
+
+// needsCheck reports whether an event is compared with the stored ones
+// before it is published (see superseded): a late event, or one not caused
+// by a timeline boundary (config writes, reconcile repairs). A boundary
+// event is on time and the same on every replica, and checking would cost
+// a lookup per event at 08:00.
+func (p *Publisher) needsCheck(it item) bool {
+	late := p.opts.LateAfter >= 0 && p.opts.Now().Sub(it.ev.Time) >= p.opts.LateAfter
+	return late || it.ev.Data.Cause != scheduler.CauseSchedule
+}
+
 // superseded reports whether an event is already announced by what the
 // stream holds for its schedule, in which case it is not published:
 //
@@ -149,36 +198,21 @@ func message(ev event.Event) (*nats.Msg, error) {
 //     failover) would announce the change at a later version's write time,
 //     a different id for a transition the others stored already.
 //
-// Only late events (older than LateAfter) and events not caused by a
-// timeline boundary (config writes, reconcile repairs) are checked: a
-// boundary event is on time and the same on every replica, and checking
-// would cost two lookups per event at 08:00. A failed lookup publishes.
+// The latest event is one lookup of the schedule's subjects (opened and
+// closed) with a wildcard. A failed lookup publishes.
 func (p *Publisher) superseded(it item) bool {
-	late := p.opts.LateAfter >= 0 && p.opts.Now().Sub(it.ev.Time) >= p.opts.LateAfter
-	if !late && it.ev.Data.Cause == scheduler.CauseSchedule {
-		return false
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.opts.AckTimeout)
 	defer cancel()
 	st, err := p.eventStream(ctx)
 	if err != nil {
 		return false
 	}
-	var latest *jetstream.RawStreamMsg
-	for _, open := range []bool{true, false} {
-		raw, err := st.GetLastMsgForSubject(ctx, event.EventSubject(it.ev.Data.Schedule, open))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			p.log.Warn("look up the latest event of a schedule", "event", it.ev.ID, "err", err)
-			return false
-		}
-		if latest == nil || raw.Sequence > latest.Sequence {
-			latest = raw
-		}
+	latest, err := st.GetLastMsgForSubject(ctx, event.ScheduleFilter(it.ev.Data.Schedule))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return false
 	}
-	if latest == nil {
+	if err != nil {
+		p.log.Warn("look up the latest event of a schedule", "event", it.ev.ID, "err", err)
 		return false
 	}
 	var stored event.Event
