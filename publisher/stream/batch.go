@@ -39,8 +39,7 @@ func (p *Publisher) publishBatch(items []item) {
 		case <-p.abort:
 			p.dropAll(append(failed, busy...))
 			p.mu.Lock()
-			rest := p.queue
-			p.queue = nil
+			rest := p.queue.drain()
 			p.mu.Unlock()
 			p.dropAll(rest)
 			return
@@ -131,9 +130,12 @@ func (p *Publisher) acked(it item, ack *jetstream.PubAck) {
 
 // message encodes ev as a NATS message in CloudEvents structured mode.
 func message(ev event.Event) (*nats.Msg, error) {
-	data, err := json.Marshal(ev)
-	if err != nil {
-		return nil, fmt.Errorf("encode event %s: %w", ev.ID, err)
+	data, ok := appendEvent(make([]byte, 0, 640), &ev)
+	if !ok {
+		var err error
+		if data, err = json.Marshal(ev); err != nil {
+			return nil, fmt.Errorf("encode event %s: %w", ev.ID, err)
+		}
 	}
 	msg := nats.NewMsg(ev.NATSSubject())
 	msg.Data = data

@@ -111,7 +111,7 @@ type Publisher struct {
 	metrics *metrics
 
 	mu      sync.Mutex
-	queue   []item
+	queue   itemQueue
 	busy    bool // a batch is being published
 	flying  int  // events in that batch
 	closing bool
@@ -180,11 +180,11 @@ func (p *Publisher) push(it item) error {
 	switch {
 	case p.closing:
 		err = ErrClosed
-	case len(p.queue) >= p.opts.QueueSize:
+	case p.queue.len() >= p.opts.QueueSize:
 		err = ErrQueueFull
 	default:
-		p.queue = append(p.queue, it)
-		p.metrics.queued.Set(float64(len(p.queue) + p.flying))
+		p.queue.push(it)
+		p.metrics.queued.Set(float64(p.queue.len() + p.flying))
 	}
 	p.mu.Unlock()
 	if err != nil {
@@ -213,7 +213,7 @@ func (p *Publisher) dropped(ev event.Event, reason error) {
 func (p *Publisher) Flush(ctx context.Context) error {
 	for {
 		p.mu.Lock()
-		empty := len(p.queue) == 0 && !p.busy
+		empty := p.queue.len() == 0 && !p.busy
 		p.mu.Unlock()
 		if empty {
 			return nil
@@ -267,8 +267,8 @@ func (p *Publisher) loop() {
 		p.publishBatch(batch)
 		p.mu.Lock()
 		p.busy, p.flying = false, 0
-		p.metrics.queued.Set(float64(len(p.queue)))
-		empty := len(p.queue) == 0
+		p.metrics.queued.Set(float64(p.queue.len()))
+		empty := p.queue.len() == 0
 		p.mu.Unlock()
 		if empty {
 			signal(p.idle)
@@ -282,26 +282,20 @@ func (p *Publisher) loop() {
 func (p *Publisher) take() (batch []item, ok bool) {
 	for {
 		p.mu.Lock()
-		if len(p.queue) > 0 {
-			seen := make(map[string]struct{}, min(len(p.queue), p.opts.Window))
+		if p.queue.len() > 0 {
+			seen := make(map[string]struct{}, min(p.queue.len(), p.opts.Window))
 			n := 0
-			for n < len(p.queue) && n < p.opts.Window {
-				s := p.queue[n].ev.Data.Schedule
+			for n < p.queue.len() && n < p.opts.Window {
+				s := p.queue.at(n).ev.Data.Schedule
 				if _, dup := seen[s]; dup {
 					break
 				}
 				seen[s] = struct{}{}
 				n++
 			}
-			batch = make([]item, n)
-			copy(batch, p.queue[:n])
-			clear(p.queue[:n])
-			p.queue = p.queue[n:]
-			if len(p.queue) == 0 {
-				p.queue = nil // let the backing array go
-			}
+			batch = p.queue.take(n)
 			p.busy, p.flying = true, n
-			p.metrics.queued.Set(float64(len(p.queue) + n))
+			p.metrics.queued.Set(float64(p.queue.len() + n))
 			p.mu.Unlock()
 			return batch, true
 		}
