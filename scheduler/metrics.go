@@ -39,9 +39,15 @@ func newSchedulerMetrics() *schedulerMetrics {
 }
 
 // forget deletes the series of a schedule that left the config, so removed
-// names do not pile up in /metrics.
+// names do not pile up in /metrics. It deletes each possible label set
+// (a hash lookup each): DeletePartialMatch would scan every series, which
+// is quadratic when a write removes thousands of schedules.
 func (m *schedulerMetrics) forget(schedule string) {
-	m.transitions.DeletePartialMatch(prometheus.Labels{"schedule": schedule})
+	for _, state := range []string{"open", "closed"} {
+		for _, cause := range []string{CauseSchedule, CauseConfig, CauseReconcile} {
+			m.transitions.DeleteLabelValues(schedule, state, cause)
+		}
+	}
 }
 
 func (m *schedulerMetrics) applied(snap *snapshot) {
