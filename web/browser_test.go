@@ -129,6 +129,9 @@ func startService(t *testing.T) *service {
 		Logger:     slog.New(slog.DiscardHandler),
 		// No reconcile job: the tests finish well within a minute.
 		ReconcileSpec: "off",
+		// Webhook receivers of the tests are on loopback; one failed
+		// attempt makes a dead letter.
+		Webhooks: app.WebhookOptions{AllowPrivate: true, MaxDeliver: 1},
 	})
 	if err != nil {
 		t.Fatalf("start service: %v", err)

@@ -6,7 +6,7 @@ import {fmtDate, fmtLocal} from '../time.js';
 import {emptyState, notify, pageHeader} from '../ui.js';
 
 // MAX_CODES bounds the catalogue rows drawn at once (search narrows it).
-const MAX_CODES = 60;
+const MAX_CODES = 30;
 
 function fetchStatus(c) {
   if (!c.url) return h('span', {class: 'muted'}, 'uploaded');
@@ -50,7 +50,7 @@ export function calendarsView() {
       h('tbody', null, list.slice(0, MAX_CODES).map((c) => h('tr', {dataset: {code: c.code}},
         h('th', {scope: 'row', 'data-label': 'Code'}, h('code', null, c.code)),
         h('td', {'data-label': 'Calendar'}, c.name),
-        h('td', {class: 'row-actions'}, h('button', {type: 'button', class: 'link-button', 'aria-label': `Dates of ${c.name} in ${year}`,
+        h('td', {class: 'row-actions'}, h('button', {type: 'button', class: 'link-button', 'aria-label': `Dates in ${year}: ${c.name}`,
           onclick: () => showDates(c.code)}, `Dates in ${year}`)))))) : h('p', {class: 'muted'}, 'No calendar matches.'),
     list.length > MAX_CODES ? h('p', {class: 'hint'}, `${list.length - MAX_CODES} more: refine the search.`) : null);
   }
@@ -67,7 +67,7 @@ export function calendarsView() {
         h('td', {'data-label': 'Source'}, c.url ? [h('span', {class: 'url'}, c.url), h('span', {class: 'holiday'}, `refresh ${c.refresh}`)] : `${c.bytes} bytes`),
         h('td', {'data-label': 'Fetching', class: 'cell-status'}, fetchStatus(c)),
         h('td', {class: 'row-actions'}, admin && c.url ? h('button', {type: 'button', class: 'link-button', id: `refresh-${c.id}`,
-          'aria-label': `Refresh ${c.name || c.id} now`, onclick: () => refresh(c.id)}, 'Refresh now') : null)))))
+          'aria-label': `Refresh now: ${c.name || c.id}`, onclick: () => refresh(c.id)}, 'Refresh now') : null)))))
       : emptyState('No iCalendar calendars. A rule can take its dates from one (“Dates of an iCalendar calendar”).'));
   }
 
@@ -138,8 +138,8 @@ export function calendarsView() {
     h('h2', null, 'iCalendar calendars'),
     icsBox, addForm,
     h('h2', null, 'Public-holiday calendars'),
-    h('div', {class: 'toolbar'}, h('label', {for: 'code-search'}, 'Search'), search),
-    codesBox, datesBox);
+    h('div', {class: 'toolbar'}, h('div', {class: 'tool'}, h('label', {for: 'code-search'}, 'Search'), search)),
+    datesBox, codesBox);
   renderCodes();
   reloadAll();
   return {el, update(topic) { if (topic === 'calendars') renderCodes(); }};

@@ -89,9 +89,9 @@ export function schedulesView(route) {
     pageHeader('Schedules', admin ? h('a', {class: 'button primary', href: '#/schedules/new', id: 'new-schedule'}, 'New schedule') : null),
     h('p', {class: 'lead'}, 'Live status of every schedule. Manual close takes effect at once; other edits become a draft until you publish.'),
     h('form', {class: 'toolbar', role: 'search', onsubmit: (e) => e.preventDefault()},
-      h('label', {for: 'sched-search'}, 'Search'), search,
-      h('label', {for: 'sched-status'}, 'Status'), statusSel,
-      h('label', {for: 'sched-sort'}, 'Sort'), sortSel),
+      h('div', {class: 'tool'}, h('label', {for: 'sched-search'}, 'Search'), search),
+      h('div', {class: 'tool'}, h('label', {for: 'sched-status'}, 'Status'), statusSel),
+      h('div', {class: 'tool'}, h('label', {for: 'sched-sort'}, 'Sort'), sortSel)),
     countEl, body, more, sentinel);
 
   // rowsOf: schedules new in the draft (matching the search) first, then

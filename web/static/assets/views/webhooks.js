@@ -84,7 +84,7 @@ export function webhooksView() {
         h('td', {'data-label': 'Schedules'}, w.schedules.length ? w.schedules.join(', ') : 'all'),
         h('td', {class: 'row-actions'},
           h('button', {type: 'button', class: 'link-button', 'aria-label': `Dead letters of ${w.id}`, onclick: () => showLetters(w)}, 'Dead letters'),
-          admin && w.deadLetters ? h('button', {type: 'button', class: 'link-button', 'aria-label': `Redeliver every dead letter of ${w.id}`,
+          admin && w.deadLetters ? h('button', {type: 'button', class: 'link-button', 'aria-label': `Redeliver all dead letters of ${w.id}`,
             onclick: () => act('Dead letters redelivered (oldest first, stopping at the first failure).', async () => {
               const r = await api.redeliverAll(w.id);
               const failed = (r.results || []).find((x) => !x.delivered);
