@@ -181,6 +181,23 @@ func TestPreviewListsDifferences(t *testing.T) {
 		t.Errorf("%d weekday differences listed, want at least 5: %v", weekdays, lines)
 	}
 	p.shot("publish-preview-1280")
+
+	// Week and Simulate show the draft on request.
+	p.goTo("#/week/Support?from=2026-06-01")
+	p.wait("the published week", `document.querySelector('svg.week-svg .band-open title') !== null`, 10*time.Second)
+	if title := js[string](p, `document.querySelector('svg.week-svg .band-open title').textContent`); !strings.Contains(title, "08:00–17:00") {
+		t.Errorf("published band %q", title)
+	}
+	p.click("#src-draft")
+	p.wait("the draft week", `location.hash.includes('draft=1') && document.querySelector('svg.week-svg .band-open title')?.textContent.includes('08:00–18:00')`, 10*time.Second)
+	p.waitText("#week-source", "Your unpublished draft is shown.", time.Second)
+	p.shot("week-draft-1280")
+	p.goTo("#/simulate?name=Support&date=2026-06-02&time=17:30")
+	p.waitText("#sim-result", "Closed", 10*time.Second)
+	p.click("#src-draft")
+	p.click("#sim-run")
+	p.waitText("#sim-source", "Answered by your unpublished draft.", 10*time.Second)
+	p.waitText("#sim-result .big", "Open", time.Second)
 }
 
 // Leaving an editor with unsaved changes asks first; "Create a new rule…"

@@ -240,8 +240,8 @@ export function scheduleEditor(route, {mode, name}) {
 
   const el = h('section', {class: 'view'},
     pageHeader(title,
-      editingName && statusOf(editingName) ? h('a', {class: 'button', href: link('week', editingName)}, 'Week view') : null,
-      editingName && statusOf(editingName) ? h('a', {class: 'button', href: '#/simulate?name=' + encodeURIComponent(editingName)}, 'Simulate') : null),
+      editingName && published(editingName) ? h('a', {class: 'button', href: link('week', editingName)}, 'Week view') : null,
+      editingName && published(editingName) ? h('a', {class: 'button', href: '#/simulate?name=' + encodeURIComponent(editingName)}, 'Simulate') : null),
     h('p', {class: 'breadcrumbs'}, h('a', {href: '#/schedules'}, 'Schedules'), ' › ', title),
     form,
     editingName && published(editingName) ? feedSection(editingName, admin) : null);
