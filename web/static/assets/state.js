@@ -26,6 +26,7 @@ export const state = {
   publish: null, // {kind: 'ok'|'conflict'|'invalid'|'error', message, version}
   published: 0, // the version this browser published last
   calendars: null, // GET /api/v1/calendars: {holidays, calendars}
+  firstPage: null, // {at, answer}: the default first page of statuses, fetched last
 };
 
 const listeners = new Set();
@@ -163,8 +164,9 @@ export function lagging() {
 // start loads what every page needs, in parallel: the config, the first
 // statuses and the holiday catalogue.
 export async function loadAll() {
-  const cal = loadCalendars().catch(() => {});
-  await Promise.all([loadBase(), refreshStatuses().catch(() => {}), cal]);
+  // The catalogue is not waited for: until it comes, codes show as codes.
+  loadCalendars().catch(() => {});
+  await Promise.all([loadBase(), refreshStatuses().catch(() => {})]);
 }
 
 export async function loadCalendars() {
@@ -311,7 +313,14 @@ export async function publish(message) {
 // The statuses a page needs: the Schedules page loads its own pages (and
 // sets a loader that reloads them); elsewhere the first page is enough to
 // learn the served version.
-const defaultLoader = () => api.schedulesPage({limit: 50});
+// FIRST_PAGE is also the Schedules page's first request, so the answer
+// fetched at start-up (in parallel with the config) draws its first rows.
+export const FIRST_PAGE = 50;
+const defaultLoader = async () => {
+  const p = await api.schedulesPage({limit: FIRST_PAGE});
+  state.firstPage = {at: Date.now(), answer: p};
+  return p;
+};
 let statusLoader = defaultLoader;
 export function setStatusLoader(fn) { statusLoader = fn || defaultLoader; }
 
