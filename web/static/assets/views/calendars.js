@@ -74,6 +74,7 @@ export function calendarsView() {
   async function refresh(id) {
     try {
       const r = await api.refreshCalendar(id);
+      if (r.version) state.published = r.version; // ours: no "published by" notice
       notify(r.changed ? `Fetched: the calendar changed (version ${r.version}).` : 'Fetched: no change.');
     } catch (e) {
       notify(e.message, 'error');
@@ -120,6 +121,7 @@ export function calendarsView() {
     else body.url = urlIn.value.trim();
     try {
       const r = await api.putCalendar(id, body);
+      state.published = r.version;
       notify(r.fetchError ? `Saved (version ${r.version}), but the first fetch failed: ${r.fetchError}` : `Saved calendar “${id}” (version ${r.version}).`,
         r.fetchError ? 'error' : 'ok');
       idIn.value = nameIn.value = urlIn.value = '';
