@@ -49,10 +49,10 @@ func BenchmarkMetricsAfterScheduleChurn(b *testing.B) {
 	}
 	for it := 0; it < b.N; it++ {
 		for r := range rounds {
-			code, body := do("GET", "/api/v1/config", "")
+			_, body := do("GET", "/api/v1/config", "")
 			var v uint64
 			fmt.Sscanf(body[strings.Index(body, `"version":`)+len(`"version":`):], "%d", &v)
-			if code, body = do("PUT", "/api/v1/config", fmt.Sprintf(`{"version":%d,"data":%s}`, v, doc(r))); code != 200 {
+			if code, body := do("PUT", "/api/v1/config", fmt.Sprintf(`{"version":%d,"data":%s}`, v, doc(r))); code != 200 {
 				b.Fatalf("PUT round %d: %d %.300s", r, code, body)
 			}
 			deadline := time.Now().Add(2 * time.Minute)
