@@ -41,6 +41,20 @@
 // name had on this replica in the last 24 hours (counted on the hot path
 // without allocating; unknown names are bounded, see requests.go).
 //
+// POST /api/v1/preview/timeline and /api/v1/preview/check evaluate one
+// schedule of a draft (its timeline over a range, or the check-schedule
+// answer at an instant), so a UI can show a draft before it is published.
+//
+// GET /api/v1/schedules pages when asked to (?limit=, then the answer's
+// next as ?cursor=; ?q= filters names case-insensitively, ?status= to
+// open, closed, manual or error, ?sort=name or -name), so a config of
+// 100,000 schedules never travels whole; without those parameters it
+// answers every schedule in document order, as before.
+//
+// GET /api/v1/events also sends an io.schedulemanager.config.version event
+// (without an id) when the stream opens and whenever this replica applies
+// a new version, with who published it and why.
+//
 // The handler does not apply configs: the application watches the store
 // and calls the scheduler's Apply, so an accepted write is served once the
 // watch delivers it (on every replica alike).

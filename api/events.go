@@ -189,10 +189,27 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, p principal) {
 	}
 	ping := time.NewTicker(s.sseHeartbeat)
 	defer ping.Stop()
+	// New config versions this replica applies are sent too (versions_sse.go).
+	versions := time.NewTicker(versionPoll)
+	defer versions.Stop()
+	var vw versionWatch
+	sendVersion := func() bool {
+		if v, ok := vw.changed(s); ok {
+			return send("event: %s\ndata: %s\n\n", VersionEventType, s.versionEventData(ctx, v))
+		}
+		return true
+	}
+	if !sendVersion() {
+		return
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-versions.C:
+			if !sendVersion() {
+				return
+			}
 		case <-ping.C:
 			if !send(": ping\n\n") {
 				return

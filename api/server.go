@@ -175,6 +175,8 @@ type Server struct {
 	sse          *sseSlots
 	requests     *requestCounts // check-schedule requests per name, for previews
 	manual       *manualBatcher
+	names        nameIndexCache   // sorted schedule names, for paged lists
+	versionMeta  versionMetaCache // the newest version's metadata, for event streams
 	sseHeartbeat time.Duration
 	failClosed   bool
 	publicCheck  bool
@@ -250,7 +252,7 @@ func (s *Server) routes(metricsHandler, ui http.Handler) {
 	m.Handle("GET /api/v1/whoami", s.admin(false, s.whoami))
 	m.Handle("GET /api/v1/config", s.admin(false, s.getConfig))
 	m.Handle("PUT /api/v1/config", s.admin(true, s.putConfig))
-	m.Handle("GET /api/v1/schedules", s.admin(false, s.listSchedules))
+	m.Handle("GET /api/v1/schedules", s.admin(false, s.listSchedulesRoute))
 	m.Handle("GET /api/v1/schedules/{name}", s.admin(false, s.getSchedule))
 	m.Handle("GET /api/v1/schedules/{name}/timeline", s.admin(false, s.getTimeline))
 	m.Handle("POST /api/v1/schedules/{name}/close", s.admin(true, s.manualCloseHandler(true)))
@@ -259,6 +261,8 @@ func (s *Server) routes(metricsHandler, ui http.Handler) {
 	m.Handle("GET /api/v1/history/{version}", s.admin(false, s.getVersion))
 	m.Handle("POST /api/v1/rollback", s.admin(true, s.rollback))
 	m.Handle("POST /api/v1/preview", s.admin(false, s.preview))
+	m.Handle("POST /api/v1/preview/timeline", s.admin(false, s.previewTimeline))
+	m.Handle("POST /api/v1/preview/check", s.admin(false, s.previewCheck))
 	m.Handle("GET /api/v1/events", s.admin(false, s.events))
 	m.Handle("GET /api/v1/webhooks", s.admin(false, s.listWebhooks))
 	m.Handle("POST /api/v1/webhooks", s.admin(true, s.createWebhook))

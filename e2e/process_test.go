@@ -50,10 +50,17 @@ func buildBinary(t *testing.T) string {
 
 func startReplica(t *testing.T, bin string, c *cluster, id, seedFile string) *replica {
 	t.Helper()
+	return runReplica(t, bin, id, "--nats-url", c.URLs(), "--store-replicas", "3", "--seed-config", seedFile)
+}
+
+// runReplica runs `schedule-manager serve` with args on a free loopback
+// HTTP port as replica id, stops it (SIGTERM) at the end of the test, and
+// returns once it is ready.
+func runReplica(t *testing.T, bin, id string, args ...string) *replica {
+	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	r := &replica{id: id, base: "http://" + addr, stderr: &syncBuffer{}}
-	r.cmd = exec.Command(bin, "serve", "--http-addr", addr, "--nats-url", c.URLs(), "--store-replicas", "3",
-		"--replica-id", id, "--seed-config", seedFile)
+	r.cmd = exec.Command(bin, append([]string{"serve", "--http-addr", addr, "--replica-id", id}, args...)...)
 	r.cmd.Env = append(os.Environ(), "SCHEDMGR_ADMIN_TOKEN="+adminToken, "SCHEDMGR_LOG_LEVEL=warn")
 	r.cmd.Stderr = r.stderr
 	if err := r.cmd.Start(); err != nil {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -85,38 +84,7 @@ webhooks:
 	if err := os.WriteFile(settings, []byte(doc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	r := &replica{id: id, base: "http://" + addr, stderr: &syncBuffer{}}
-	r.cmd = exec.Command(bin, "serve", "--http-addr", addr, "--nats-url", natsURL, "--replica-id", id,
-		"--seed-config", seedFile, "--settings", settings)
-	r.cmd.Env = append(os.Environ(), "SCHEDMGR_ADMIN_TOKEN="+adminToken, "SCHEDMGR_LOG_LEVEL=warn")
-	r.cmd.Stderr = r.stderr
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = r.cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = r.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = r.cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() || os.Getenv("E2E_LOGS") != "" {
-			t.Logf("replica %s stderr:\n%s", id, r.stderr)
-		}
-	})
-	poll.Until(t, "replica "+id+" ready", func() bool {
-		resp, err := http.Get(r.base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
-	return r
+	return runReplica(t, bin, id, "--nats-url", natsURL, "--seed-config", seedFile, "--settings", settings)
 }
 
 var okAttemptsRE = regexp.MustCompile(`(?m)^schedmgr_webhook_attempts_total\{endpoint="e2e",outcome="ok"\} (\S+)$`)

@@ -192,23 +192,9 @@ func emptyCalYear() *calYear { return &calYear{} }
 // period boundary (a DST change) splits the interval, so an event across
 // the repeated hour covers both readings of the clock.
 func (v *calView) addInstants(from, to time.Time, name string, addWall func(wFrom, wTo int64, name string)) {
-	for cur := from; cur.Before(to); {
-		lt := cur.In(v.loc)
-		_, off := lt.Zone()
-		_, periodEnd := lt.ZoneBounds()
-		if !periodEnd.IsZero() && !periodEnd.After(cur) {
-			// golang/go#81583, as in Timeline: the offset holds at least
-			// to the next UTC midnight.
-			y, m, d := cur.UTC().Date()
-			periodEnd = time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
-		}
-		end := to
-		if !periodEnd.IsZero() && periodEnd.Before(to) {
-			end = periodEnd
-		}
-		addWall(cur.Unix()+int64(off), end.Unix()+int64(off)+ceilSecond(end), name)
-		cur = end
-	}
+	forEachPeriod(from, to, v.loc, func(start, end time.Time, off int64) {
+		addWall(start.Unix()+off, end.Unix()+off+ceilSecond(end), name)
+	})
 }
 
 // ceilSecond is 1 when t has a fraction of a second, so that an end

@@ -75,14 +75,7 @@ func CalendarOf(doc Document, id string) (CalendarDoc, error) {
 
 // replaceElement replaces element index of the top-level array arrayKey.
 func replaceElement(data []byte, arrayKey string, index int, value []byte) ([]byte, error) {
-	arr, ok, err := topArray(data, arrayKey)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("the document has no %q member", arrayKey)
-	}
-	elems, err := arrayElements(data, arr)
+	elems, err := topElements(data, arrayKey)
 	if err != nil {
 		return nil, err
 	}

@@ -148,8 +148,9 @@ func topArray(data []byte, arrayKey string) (span, bool, error) {
 	return span{}, false, fmt.Errorf(`the document has %d %q members; JSON readers disagree on which one counts, so write it with one`, len(found), arrayKey)
 }
 
-// setElementMembers is setScheduleMembers for any top-level array.
-func setElementMembers(data []byte, arrayKey string, values map[int][]byte, key string) ([]byte, error) {
+// topElements lists the elements of the one top-level array arrayKey,
+// which must exist.
+func topElements(data []byte, arrayKey string) ([]span, error) {
 	arr, ok, err := topArray(data, arrayKey)
 	if err != nil {
 		return nil, err
@@ -157,7 +158,12 @@ func setElementMembers(data []byte, arrayKey string, values map[int][]byte, key 
 	if !ok {
 		return nil, fmt.Errorf("the document has no %q member", arrayKey)
 	}
-	elems, err := arrayElements(data, arr)
+	return arrayElements(data, arr)
+}
+
+// setElementMembers is setScheduleMembers for any top-level array.
+func setElementMembers(data []byte, arrayKey string, values map[int][]byte, key string) ([]byte, error) {
+	elems, err := topElements(data, arrayKey)
 	if err != nil {
 		return nil, err
 	}

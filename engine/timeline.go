@@ -40,9 +40,16 @@ func (s *Schedule) Timeline(from, to time.Time) []Segment {
 		return []Segment{{Start: from.In(s.loc), End: to.In(s.loc), Status: manualStatus}}
 	}
 	b := segmentBuilder{}
-	cur := from
-	for cur.Before(to) {
-		lt := cur.In(s.loc)
+	forEachPeriod(from, to, s.loc, func(start, end time.Time, off int64) { s.period(&b, start, end, off) })
+	return b.finish(to, s.loc)
+}
+
+// forEachPeriod splits [from, to) into the pieces during which loc's UTC
+// offset is constant, and calls f for each in order with that offset in
+// seconds. Inside one piece the wall clock is linear in instants.
+func forEachPeriod(from, to time.Time, loc *time.Location, f func(start, end time.Time, off int64)) {
+	for cur := from; cur.Before(to); {
+		lt := cur.In(loc)
 		_, off := lt.Zone()
 		_, periodEnd := lt.ZoneBounds()
 		if !periodEnd.IsZero() && !periodEnd.After(cur) {
@@ -58,10 +65,9 @@ func (s *Schedule) Timeline(from, to time.Time) []Segment {
 		if !periodEnd.IsZero() && periodEnd.Before(to) {
 			end = periodEnd
 		}
-		s.period(&b, cur, end, int64(off))
+		f(cur, end, int64(off))
 		cur = end
 	}
-	return b.finish(to, s.loc)
 }
 
 // period adds the segments of [from, to), during which the UTC offset is off

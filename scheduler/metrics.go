@@ -44,20 +44,14 @@ func newSchedulerMetrics() *schedulerMetrics {
 	}
 }
 
-// states and causes are the label values of transitions_total, so that a
-// schedule's series are deleted by exact labels (DeletePartialMatch walks
-// every series: quadratic when 100,000 schedules leave a config).
-var (
-	states = []string{"open", "closed"}
-	causes = []string{CauseSchedule, CauseConfig, CauseReconcile}
-)
-
 // forget deletes the series of a schedule that left the config, so removed
-// names do not pile up in /metrics.
+// names do not pile up in /metrics. It deletes each possible label set
+// (a hash lookup each): DeletePartialMatch would scan every series, which
+// is quadratic when a write removes thousands of schedules.
 func (m *schedulerMetrics) forget(schedule string) {
-	for _, st := range states {
-		for _, c := range causes {
-			m.transitions.DeleteLabelValues(schedule, st, c)
+	for _, state := range []string{"open", "closed"} {
+		for _, cause := range []string{CauseSchedule, CauseConfig, CauseReconcile} {
+			m.transitions.DeleteLabelValues(schedule, state, cause)
 		}
 	}
 }

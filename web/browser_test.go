@@ -129,6 +129,9 @@ func startService(t *testing.T) *service {
 		Logger:     slog.New(slog.DiscardHandler),
 		// No reconcile job: the tests finish well within a minute.
 		ReconcileSpec: "off",
+		// Webhook receivers of the tests are on loopback; one failed
+		// attempt makes a dead letter.
+		Webhooks: app.WebhookOptions{AllowPrivate: true, MaxDeliver: 1},
 	})
 	if err != nil {
 		t.Fatalf("start service: %v", err)
@@ -172,6 +175,8 @@ type page struct {
 	console []chromedp.ConsoleMessage
 	reqs    []string // "METHOD URL" of every request
 	allowed []string // URL parts whose failed loads are expected
+	// isDeployed ends configNotDeployed's fake.
+	isDeployed bool
 }
 
 // newPage opens a tab in a fresh browser context (own storage), at the
@@ -399,8 +404,9 @@ func (p *page) withoutEventStream() {
 }
 
 // configNotDeployed makes GET /api/v1/config in this tab answer as the
-// service does while a replica still serves an older version
-// (versionIsDeployed false), which one in-process replica cannot show.
+// service does while a second replica ("replica-b") still serves an older
+// version (versionIsDeployed false), which one in-process replica cannot
+// show, until deployed is called.
 func (p *page) configNotDeployed() {
 	p.t.Helper()
 	paused := chromedp.Events(p.ctx, fetch.RequestPaused)
@@ -431,8 +437,13 @@ func (p *page) configNotDeployed() {
 				_ = json.NewDecoder(res.Body).Decode(&body)
 				res.Body.Close()
 			}
-			if body != nil {
+			p.mu.Lock()
+			fake := !p.isDeployed
+			p.mu.Unlock()
+			if body != nil && fake {
 				body["versionIsDeployed"] = false
+				reps, _ := body["replicas"].([]any)
+				body["replicas"] = append(reps, map[string]any{"id": "replica-b", "version": body["version"].(float64) - 1, "seen": time.Now()})
 			}
 			b, _ := json.Marshal(body)
 			_, _ = chromedp.Call(p.ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{
@@ -441,6 +452,20 @@ func (p *page) configNotDeployed() {
 			})
 		}
 	}()
+}
+
+// deployed ends configNotDeployed's fake: replica-b has caught up.
+func (p *page) deployed() {
+	p.mu.Lock()
+	p.isDeployed = true
+	p.mu.Unlock()
+}
+
+// freezeLive stops the page's live updates (event stream and polling), so
+// it learns of others' publishes only when it writes.
+func (p *page) freezeLive() {
+	p.t.Helper()
+	js[chromedp.Void](p, `import(document.querySelector('script[type=module]').src.replace(/app\.js$/, 'live.js')).then(m => m.stopLive())`)
 }
 
 // checkLabels fails the test for any visible form control without an

@@ -196,11 +196,7 @@ reason, from the start of today (or --at) for --days days, to stdout.`,
 		Example: `  schedule-manager calendar feed -c examples/default.json Support --days 30 > support.ics`,
 		Args:    exactArgs(1, "SCHEDULE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(cmd, configPath)
-			if err != nil {
-				return err
-			}
-			s, err := findSchedule(cfg, configPath, args[0])
+			s, err := loadSchedule(cmd, configPath, args[0])
 			if err != nil {
 				return err
 			}

@@ -70,11 +70,7 @@ nextOpening}; with --server it also has the service's configVersion.`,
 					return err
 				}
 			} else {
-				cfg, err := loadConfig(cmd, configPath)
-				if err != nil {
-					return err
-				}
-				s, err := findSchedule(cfg, configPath, args[0])
+				s, err := loadSchedule(cmd, configPath, args[0])
 				if err != nil {
 					return err
 				}

@@ -78,6 +78,15 @@ func printError(w io.Writer, err error) {
 	}
 }
 
+// loadSchedule loads the config at path and finds schedule name in it.
+func loadSchedule(cmd *cobra.Command, path, name string) (*engine.Schedule, error) {
+	cfg, err := loadConfig(cmd, path)
+	if err != nil {
+		return nil, err
+	}
+	return findSchedule(cfg, path, name)
+}
+
 // findSchedule returns the named schedule, or an error that names it and
 // lists the closest existing names.
 func findSchedule(cfg *engine.Config, path, name string) (*engine.Schedule, error) {

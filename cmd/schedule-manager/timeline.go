@@ -33,11 +33,7 @@ The range must be positive and at most 1830 days.`,
   schedule-manager timeline -c examples/lunch-break.json Office --from 2026-03-02 --to 2026-03-03 --json`,
 		Args: exactArgs(1, "one schedule NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(cmd, configPath)
-			if err != nil {
-				return err
-			}
-			s, err := findSchedule(cfg, configPath, args[0])
+			s, err := loadSchedule(cmd, configPath, args[0])
 			if err != nil {
 				return err
 			}

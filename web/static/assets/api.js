@@ -14,6 +14,7 @@ export class ApiError extends Error {
   }
 }
 
+const enc = encodeURIComponent;
 let token = null;
 let unauthorized = () => {};
 
@@ -50,7 +51,11 @@ export async function request(method, path, body, {signal, auth = true} = {}) {
   return data;
 }
 
-const enc = encodeURIComponent;
+
+function query(params) {
+  const q = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) => `${k}=${enc(v)}`).join('&');
+  return q ? '?' + q : '';
+}
 
 export const api = {
   config: () => request('GET', '/api/v1/config'),
@@ -59,7 +64,8 @@ export const api = {
   putConfig: (doc, version, message) => request('PUT', '/api/v1/config',
     '{"version":' + JSON.stringify(version) + ',"message":' + JSON.stringify(message || '') +
     ',"data":' + JSON.stringify(doc, null, 2) + '}'),
-  schedules: () => request('GET', '/api/v1/schedules'),
+  // schedulesPage: {limit, cursor, q, status, sort} -> {version, schedules, total, next}.
+  schedulesPage: (p) => request('GET', '/api/v1/schedules' + query(p)),
   schedule: (name) => request('GET', '/api/v1/schedules/' + enc(name)),
   timeline: (name, from, to) => request('GET', `/api/v1/schedules/${enc(name)}/timeline?from=${enc(from)}&to=${enc(to)}`),
   close: (name) => request('POST', `/api/v1/schedules/${enc(name)}/close`),
@@ -68,7 +74,40 @@ export const api = {
   version: (v) => request('GET', '/api/v1/history/' + enc(String(v))),
   rollback: (version, message) => request('POST', '/api/v1/rollback', message ? {version, message} : {version}),
   check: (name, simulate) => request('GET', `/check-schedule?name=${enc(name)}&simulate=${enc(simulate)}`),
+  // Drafts: what publishing would change, and a draft's timeline/answer.
+  preview: (data, days) => request('POST', '/api/v1/preview', days ? {data, days} : {data}),
+  previewTimeline: (data, schedule, from, to) => request('POST', '/api/v1/preview/timeline', {data, schedule, from, to}),
+  previewCheck: (data, schedule, simulate) => request('POST', '/api/v1/preview/check', {data, schedule, simulate}),
+  // Calendars and feeds.
+  calendars: () => request('GET', '/api/v1/calendars'),
+  holidays: (code, year) => request('GET', `/api/v1/holidays/${enc(code)}?year=${enc(year)}`),
+  putCalendar: (id, body) => request('PUT', '/api/v1/calendars/' + enc(id), body),
+  refreshCalendar: (id) => request('POST', `/api/v1/calendars/${enc(id)}/refresh`),
+  feeds: () => request('GET', '/api/v1/feeds'),
+  createFeed: (schedule, label) => request('POST', '/api/v1/feeds', {schedule, label}),
+  revokeFeed: (id) => request('DELETE', '/api/v1/feeds/' + enc(id)),
+  // Webhooks.
+  webhooks: () => request('GET', '/api/v1/webhooks'),
+  setWebhook: (id, enable) => request('POST', `/api/v1/webhooks/${enc(id)}/${enable ? 'enable' : 'disable'}`),
+  deadLetters: (id) => request('GET', `/api/v1/webhooks/${enc(id)}/deadletters?limit=50`),
+  redeliverAll: (id) => request('POST', `/api/v1/webhooks/${enc(id)}/deadletters/redeliver`),
+  redeliverOne: (id, seq) => request('POST', `/api/v1/webhooks/${enc(id)}/deadletters/${enc(String(seq))}/redeliver`),
 };
+
+// download fetches a file with the token (an <a href> cannot send it) and
+// saves it under name.
+export async function download(path, name) {
+  const res = await fetch(path, {headers: {Authorization: 'Bearer ' + token}, cache: 'no-store', credentials: 'omit'});
+  if (!res.ok) throw new ApiError(res.status, null, `The server answered ${res.status}`);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
 
 // probeRole asks the API which role the token has.
 export async function probeRole() {

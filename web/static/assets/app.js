@@ -3,10 +3,10 @@
 
 import {h, mount} from './dom.js';
 import {ApiError, onUnauthorized} from './api.js';
-import {IN_PROGRESS_MESSAGE, draftChanges, hasDraft, isAdmin, isStale, loadBase, onError,
+import {draftChanges, hasDraft, isAdmin, isStale, lagging, loadAll, onError,
   restoreSession, signOut, state, subscribe} from './state.js';
 import {startLive, stopLive} from './live.js';
-import {keepFocus, notify} from './ui.js';
+import {confirmDialog, keepFocus, notify} from './ui.js';
 import {timeZones} from './time.js';
 import {signInView} from './views/signin.js';
 import {schedulesView} from './views/schedules.js';
@@ -17,12 +17,16 @@ import {weekView} from './views/week.js';
 import {simulateView} from './views/simulate.js';
 import {publishView} from './views/publish.js';
 import {historyView} from './views/history.js';
+import {calendarsView} from './views/calendars.js';
+import {webhooksView} from './views/webhooks.js';
 
 const NAV = [
   ['schedules', 'Schedules'],
   ['rules', 'Rules'],
   ['week', 'Week'],
   ['simulate', 'Simulate'],
+  ['calendars', 'Calendars'],
+  ['webhooks', 'Webhooks'],
   ['history', 'History'],
   ['publish', 'Publish'],
 ];
@@ -57,6 +61,8 @@ function resolve(route) {
     case 'simulate': return simulateView(route);
     case 'publish': return publishView(route);
     case 'history': return historyView(route);
+    case 'calendars': return calendarsView(route);
+    case 'webhooks': return webhooksView(route);
     default: return null;
   }
 }
@@ -102,13 +108,22 @@ function renderBanners() {
     mount(box);
     return;
   }
-  const key = [state.base.versionIsDeployed, isStale(), hasDraft(), draftChanges().length, state.base.version,
-    state.draft ? state.draft.baseVersion : '', state.role].join('|');
+  const key = [state.base.versionIsDeployed, state.base.replicasKey, isStale(), hasDraft(), draftChanges().length, state.base.version,
+    state.draft ? state.draft.baseVersion : '', state.role, state.published].join('|');
   if (key === bannersKey) return;
   bannersKey = key;
   const items = [];
   if (state.base.versionIsDeployed === false) {
-    items.push(h('div', {class: 'banner warn', role: 'status', id: 'banner-in-progress'}, IN_PROGRESS_MESSAGE));
+    // Only while it is true, and saying what is pending: which replicas
+    // do not serve the latest version yet.
+    const lag = lagging();
+    const v = state.base.version;
+    const who = state.published === v ? 'Your publish' : `Version ${v}` + (state.base.meta && state.base.meta.author ? ` by ${state.base.meta.author}` : '');
+    items.push(h('div', {class: 'banner warn', role: 'status', id: 'banner-in-progress'},
+      `${who} is being deployed: `,
+      lag.length ? `${lag.length} replica${lag.length === 1 ? '' : 's'} still serve${lag.length === 1 ? 's' : ''} an older version (` +
+        lag.map((r) => `${r.id}: v${r.version}`).join(', ') + ').' : 'not every replica has confirmed it yet.',
+      ' Callers may get either version until they catch up.'));
   }
   if (isStale() && isAdmin()) {
     items.push(h('div', {class: 'banner warn', id: 'banner-stale'},
@@ -123,9 +138,14 @@ function renderBanners() {
   keepFocus(box, () => mount(box, items));
 }
 
+// The last hash routed to, so that a page with unsaved changes can stay.
+let routedHash = '';
+let leaving = false;
+
 function route() {
   if (current && current.destroy) current.destroy();
   current = null;
+  routedHash = location.hash;
   const main = document.getElementById('main');
   renderHeader();
   renderBanners();
@@ -151,12 +171,34 @@ function route() {
   routedOnce = true;
   window.scrollTo(0, 0);
 }
+
+// dirty: the mounted page has edits not saved to the draft.
+const dirty = () => !!(current && current.isDirty && current.isDirty());
+
+// onHashChange asks before leaving a page with unsaved edits: the address
+// goes back while the question is open, and forward again on "Leave".
+async function onHashChange() {
+  if (!location.hash.startsWith('#/') || location.hash === routedHash) return;
+  if (leaving || !dirty()) {
+    leaving = false;
+    route();
+    return;
+  }
+  const target = location.hash;
+  history.replaceState(null, '', routedHash);
+  const ok = await confirmDialog({title: 'Leave without saving?',
+    message: 'Your changes on this page are not saved to the draft yet. They are lost if you leave.',
+    confirm: 'Leave and discard', cancel: 'Stay on this page', danger: true});
+  if (!ok) return;
+  leaving = true;
+  location.hash = target;
+}
 let routedOnce = false;
 
 async function start() {
   renderHeader();
   try {
-    await loadBase();
+    await loadAll();
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
     mount(document.getElementById('main'), h('section', {class: 'view'},
@@ -168,7 +210,12 @@ async function start() {
   route();
 }
 
-subscribe((topic) => {
+subscribe((topic, data) => {
+  if (topic === 'notice' && data) {
+    notify(`Version ${data.version} was published${data.author ? ' by ' + data.author : ''}${data.message ? `: “${data.message}”` : ''}.` +
+      (data.staleNow ? ' Your draft must be re-applied on it before you publish.' : ''), 'info');
+    return;
+  }
   if (topic === 'auth') {
     if (!state.token) route();
     return;
@@ -189,8 +236,11 @@ onUnauthorized(() => {
   notify('Your token was not accepted any more. Please sign in again.', 'error');
 });
 
-window.addEventListener('hashchange', () => {
-  if (location.hash.startsWith('#/')) route();
+window.addEventListener('hashchange', () => { onHashChange().catch((e) => notify(String(e), 'error')); });
+
+// Closing or reloading the tab with unsaved edits asks too.
+window.addEventListener('beforeunload', (e) => {
+  if (dirty()) e.preventDefault();
 });
 
 function boot() {

@@ -1,100 +1,43 @@
-// Holiday calendars accepted in a rule's "holidays" field. The list must
-// equal engine.HolidayCalendars(); web/calendars_test.go checks that.
-// phrase completes "… public holidays".
+// Holiday calendars accepted in a rule's "holidays" field. The catalogue
+// comes from the server (GET /api/v1/calendars: every country and region
+// the engine knows), loaded at start-up; until it arrives (or on the
+// sign-in page) codes are shown as they are.
 
-export const HOLIDAY_CALENDARS = [
-  {code: 'AR', name: 'Argentina', phrase: 'Argentina'},
-  {code: 'AT', name: 'Austria', phrase: 'Austria'},
-  {code: 'AU-ACT', name: 'Australia: Australian Capital Territory', phrase: 'Australian Capital Territory'},
-  {code: 'AU-NSW', name: 'Australia: New South Wales', phrase: 'New South Wales'},
-  {code: 'AU-NT', name: 'Australia: Northern Territory', phrase: 'Northern Territory'},
-  {code: 'AU-QLD', name: 'Australia: Queensland', phrase: 'Queensland'},
-  {code: 'AU-SA', name: 'Australia: South Australia', phrase: 'South Australia'},
-  {code: 'AU-TAS', name: 'Australia: Tasmania', phrase: 'Tasmania'},
-  {code: 'AU-VIC', name: 'Australia: Victoria', phrase: 'Victoria'},
-  {code: 'AU-WA', name: 'Australia: Western Australia', phrase: 'Western Australia'},
-  {code: 'BE', name: 'Belgium', phrase: 'Belgium'},
-  {code: 'BG', name: 'Bulgaria', phrase: 'Bulgaria'},
-  {code: 'BR', name: 'Brazil', phrase: 'Brazil'},
-  {code: 'CA', name: 'Canada', phrase: 'Canadian'},
-  {code: 'CH', name: 'Switzerland (national)', phrase: 'Switzerland'},
-  {code: 'CH-AG', name: 'Switzerland: Aargau', phrase: 'Aargau'},
-  {code: 'CH-AI', name: 'Switzerland: Appenzell Innerrhoden', phrase: 'Appenzell Innerrhoden'},
-  {code: 'CH-AR', name: 'Switzerland: Appenzell Ausserrhoden', phrase: 'Appenzell Ausserrhoden'},
-  {code: 'CH-BE', name: 'Switzerland: Bern', phrase: 'Bern'},
-  {code: 'CH-BL', name: 'Switzerland: Basel-Landschaft', phrase: 'Basel-Landschaft'},
-  {code: 'CH-BS', name: 'Switzerland: Basel-Stadt', phrase: 'Basel-Stadt'},
-  {code: 'CH-FR', name: 'Switzerland: Fribourg', phrase: 'Fribourg'},
-  {code: 'CH-GE', name: 'Switzerland: Geneva', phrase: 'Geneva'},
-  {code: 'CH-GL', name: 'Switzerland: Glarus', phrase: 'Glarus'},
-  {code: 'CH-GR', name: 'Switzerland: Graubünden', phrase: 'Graubünden'},
-  {code: 'CH-JU', name: 'Switzerland: Jura', phrase: 'Jura'},
-  {code: 'CH-LU', name: 'Switzerland: Lucerne', phrase: 'Lucerne'},
-  {code: 'CH-NE', name: 'Switzerland: Neuchâtel', phrase: 'Neuchâtel'},
-  {code: 'CH-NW', name: 'Switzerland: Nidwalden', phrase: 'Nidwalden'},
-  {code: 'CH-OW', name: 'Switzerland: Obwalden', phrase: 'Obwalden'},
-  {code: 'CH-SG', name: 'Switzerland: St. Gallen', phrase: 'St. Gallen'},
-  {code: 'CH-SH', name: 'Switzerland: Schaffhausen', phrase: 'Schaffhausen'},
-  {code: 'CH-SO', name: 'Switzerland: Solothurn', phrase: 'Solothurn'},
-  {code: 'CH-SZ', name: 'Switzerland: Schwyz', phrase: 'Schwyz'},
-  {code: 'CH-TG', name: 'Switzerland: Thurgau', phrase: 'Thurgau'},
-  {code: 'CH-TI', name: 'Switzerland: Ticino', phrase: 'Ticino'},
-  {code: 'CH-UR', name: 'Switzerland: Uri', phrase: 'Uri'},
-  {code: 'CH-VD', name: 'Switzerland: Vaud', phrase: 'Vaud'},
-  {code: 'CH-VS', name: 'Switzerland: Valais', phrase: 'Valais'},
-  {code: 'CH-ZG', name: 'Switzerland: Zug', phrase: 'Zug'},
-  {code: 'CH-ZH', name: 'Switzerland: Zürich', phrase: 'Zürich'},
-  {code: 'CZ', name: 'Czechia', phrase: 'Czechia'},
-  {code: 'DE', name: 'Germany (national)', phrase: 'German'},
-  {code: 'DE-BB', name: 'Germany: Brandenburg', phrase: 'Brandenburg'},
-  {code: 'DE-BE', name: 'Germany: Berlin', phrase: 'Berlin'},
-  {code: 'DE-BW', name: 'Germany: Baden-Württemberg', phrase: 'Baden-Württemberg'},
-  {code: 'DE-BY', name: 'Germany: Bavaria', phrase: 'Bavarian'},
-  {code: 'DE-HB', name: 'Germany: Bremen', phrase: 'Bremen'},
-  {code: 'DE-HE', name: 'Germany: Hesse', phrase: 'Hesse'},
-  {code: 'DE-HH', name: 'Germany: Hamburg', phrase: 'Hamburg'},
-  {code: 'DE-MV', name: 'Germany: Mecklenburg-Vorpommern', phrase: 'Mecklenburg-Vorpommern'},
-  {code: 'DE-NI', name: 'Germany: Lower Saxony', phrase: 'Lower Saxony'},
-  {code: 'DE-NW', name: 'Germany: North Rhine-Westphalia', phrase: 'North Rhine-Westphalia'},
-  {code: 'DE-RP', name: 'Germany: Rhineland-Palatinate', phrase: 'Rhineland-Palatinate'},
-  {code: 'DE-SH', name: 'Germany: Schleswig-Holstein', phrase: 'Schleswig-Holstein'},
-  {code: 'DE-SL', name: 'Germany: Saarland', phrase: 'Saarland'},
-  {code: 'DE-SN', name: 'Germany: Saxony', phrase: 'Saxony'},
-  {code: 'DE-ST', name: 'Germany: Saxony-Anhalt', phrase: 'Saxony-Anhalt'},
-  {code: 'DE-TH', name: 'Germany: Thuringia', phrase: 'Thuringia'},
-  {code: 'DK', name: 'Denmark', phrase: 'Denmark'},
-  {code: 'ES', name: 'Spain', phrase: 'Spain'},
-  {code: 'FR', name: 'France', phrase: 'French'},
-  {code: 'GB', name: 'United Kingdom', phrase: 'UK'},
-  {code: 'GR', name: 'Greece', phrase: 'Greece'},
-  {code: 'HR', name: 'Croatia', phrase: 'Croatia'},
-  {code: 'IE', name: 'Ireland', phrase: 'Irish'},
-  {code: 'IT', name: 'Italy', phrase: 'Italy'},
-  {code: 'JP', name: 'Japan', phrase: 'Japan'},
-  {code: 'LT', name: 'Lithuania', phrase: 'Lithuania'},
-  {code: 'LV', name: 'Latvia', phrase: 'Latvia'},
-  {code: 'MW', name: 'Malawi', phrase: 'Malawi'},
-  {code: 'NC', name: 'New Caledonia', phrase: 'New Caledonia'},
-  {code: 'NL', name: 'Netherlands', phrase: 'Dutch'},
-  {code: 'NO', name: 'Norway', phrase: 'Norway'},
-  {code: 'NZ', name: 'New Zealand', phrase: 'New Zealand'},
-  {code: 'PL', name: 'Poland', phrase: 'Poland'},
-  {code: 'RO', name: 'Romania', phrase: 'Romania'},
-  {code: 'RU', name: 'Russia', phrase: 'Russia'},
-  {code: 'SE', name: 'Sweden', phrase: 'Sweden'},
-  {code: 'SI', name: 'Slovenia', phrase: 'Slovenia'},
-  {code: 'SK', name: 'Slovakia', phrase: 'Slovakia'},
-  {code: 'UA', name: 'Ukraine', phrase: 'Ukraine'},
-  {code: 'US', name: 'United States', phrase: 'US'},
-  {code: 'ZA', name: 'South Africa', phrase: 'South Africa'},
-];
+let catalogue = [];
+let byCode = new Map();
+
+// setCatalogue keeps the server's list: [{code, country, countryName,
+// region?, regionName?}].
+export function setCatalogue(list) {
+  catalogue = (list || []).map((c) => ({
+    ...c,
+    name: c.regionName ? `${c.countryName}: ${c.regionName}` : c.countryName,
+    phrase: c.regionName || c.countryName || c.code,
+  }));
+  byCode = new Map(catalogue.map((c) => [c.code, c]));
+}
+
+export function holidayCalendars() {
+  return catalogue;
+}
 
 // normalizeCalendar accepts "us", "au_nsw" as the engine does.
 export function normalizeCalendar(code) {
   return String(code || '').trim().toUpperCase().replaceAll('_', '-');
 }
 
+// calendarByCode finds a code in the catalogue; before the catalogue is
+// loaded every well-formed code is taken as it is (the server validates).
 export function calendarByCode(code) {
   const c = normalizeCalendar(code);
-  return HOLIDAY_CALENDARS.find((x) => x.code === c) || null;
+  if (!c) return null;
+  if (!catalogue.length) return /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/.test(c) ? {code: c, name: c, phrase: c} : null;
+  return byCode.get(c) || null;
+}
+
+// searchCalendars filters the catalogue by code, country or region.
+export function searchCalendars(q) {
+  const s = String(q || '').trim().toLowerCase();
+  if (!s) return catalogue;
+  return catalogue.filter((c) => c.code.toLowerCase().includes(s) || c.name.toLowerCase().includes(s));
 }

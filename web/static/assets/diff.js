@@ -62,35 +62,112 @@ export function describeChange(c) {
   return `${what} ${name} changed (${c.fields.join(', ')})`;
 }
 
-// rebase re-applies the changes made from oldBase to mine on top of
-// newBase. It returns {doc, applied, conflicts, theirs}: the new draft, the
-// changes re-applied, the items both sides changed (the draft's version
-// wins), and what others changed meanwhile.
-export function rebase(oldBase, mine, newBase) {
+// merge3 re-applies the changes made from oldBase to mine on top of
+// newBase, field by field (a three-way merge): for each rule (by id) and
+// schedule (by name), and each of its fields, the side that changed it
+// wins; a field both sides changed differently is a conflict, where the
+// draft's value is kept, except manualClose, where the published value is
+// kept (an emergency close is operational state: a draft never undoes it
+// silently). Top-level fields other than rules and schedules merge the
+// same way, as whole values.
+//
+// It returns {doc, applied, theirs, conflicts}: the merged draft, the
+// changes of mine re-applied, what others changed meanwhile, and the
+// conflicts [{kind, key, label, field, mine, theirs, kept}].
+export function merge3(oldBase, mine, newBase) {
   const applied = docChanges(oldBase, mine).filter((c) => c.kind !== 'document');
   const theirs = docChanges(oldBase, newBase).filter((c) => c.kind !== 'document');
-  const doc = clone(newBase);
-  doc.rules = doc.rules || [];
-  doc.schedules = doc.schedules || [];
+  const doc = clone(newBase) || {};
   const conflicts = [];
-  const theirsByKey = new Map(theirs.map((c) => [c.kind + '\n' + c.key, c]));
-  for (const c of applied) {
-    const list = c.kind === 'rule' ? doc.rules : doc.schedules;
-    const key = c.kind === 'rule' ? 'id' : 'name';
-    const i = list.findIndex((x) => x[key] === c.key);
-    const other = theirsByKey.get(c.kind + '\n' + c.key);
-    if (other && !(c.op === 'removed' && other.op === 'removed') && !(c.after && other.after && equal(c.after, other.after))) {
-      conflicts.push({mine: c, theirs: other});
-    }
-    if (c.op === 'removed') {
-      if (i >= 0) list.splice(i, 1);
-    } else if (i >= 0) {
-      list[i] = clone(c.after);
-    } else {
-      list.push(clone(c.after));
+  const absent = (v) => v === undefined;
+  // Top-level members.
+  for (const k of new Set([...Object.keys(oldBase || {}), ...Object.keys(mine || {}), ...Object.keys(newBase || {})])) {
+    if (k === 'rules' || k === 'schedules') continue;
+    const b = (oldBase || {})[k], m = (mine || {})[k], t = (newBase || {})[k];
+    if (equal(m, b) || equal(m, t)) continue;
+    if (!equal(t, b)) conflicts.push({kind: 'document', key: k, label: k, field: k, mine: m, theirs: t, kept: 'mine'});
+    if (absent(m)) delete doc[k];
+    else doc[k] = clone(m);
+  }
+  for (const [kind, list, key] of [['rule', 'rules', 'id'], ['schedule', 'schedules', 'name']]) {
+    const B = index(oldBase && oldBase[list], key), M = index(mine && mine[list], key);
+    const out = (doc[list] = Array.isArray(doc[list]) ? doc[list] : []);
+    const pos = (k) => out.findIndex((x) => x && x[key] === k);
+    for (const c of applied.filter((x) => x.kind === kind)) {
+      const b = B.has(c.key) ? B.get(c.key).item : undefined;
+      const m = M.has(c.key) ? M.get(c.key).item : undefined;
+      const i = pos(c.key);
+      const t = i >= 0 ? out[i] : undefined;
+      const label = (m && (m.name || m[key])) || (t && (t.name || t[key])) || c.key;
+      if (equal(t, b)) { // theirs untouched: mine as is
+        if (absent(m)) { if (i >= 0) out.splice(i, 1); }
+        else if (i >= 0) out[i] = clone(m);
+        else out.push(clone(m));
+        continue;
+      }
+      if (equal(m, t)) continue;
+      if (absent(m) || absent(t)) {
+        // Removed on one side, changed on the other: the draft decides,
+        // and says so.
+        conflicts.push({kind, key: c.key, label, field: '', mine: m, theirs: t, kept: 'mine'});
+        if (absent(m)) { if (i >= 0) out.splice(i, 1); }
+        else out.push(clone(m));
+        continue;
+      }
+      const merged = {};
+      const base = b || {};
+      for (const f of new Set([...Object.keys(base), ...Object.keys(m), ...Object.keys(t)])) {
+        const fb = base[f], fm = m[f], ft = t[f];
+        let v;
+        if (equal(fm, fb)) v = ft;
+        else if (equal(ft, fb) || equal(fm, ft)) v = fm;
+        else {
+          const kept = f === 'manualClose' ? 'theirs' : 'mine';
+          conflicts.push({kind, key: c.key, label, field: f, mine: fm, theirs: ft, kept});
+          v = kept === 'mine' ? fm : ft;
+        }
+        if (!absent(v)) merged[f] = clone(v);
+      }
+      // Keep the field order of the published item, new fields after.
+      const ordered = {};
+      for (const f of Object.keys(t)) if (f in merged) ordered[f] = merged[f];
+      for (const f of Object.keys(merged)) if (!(f in ordered)) ordered[f] = merged[f];
+      out[i] = ordered;
     }
   }
-  return {doc, applied, conflicts, theirs};
+  return {doc, applied, theirs, conflicts};
+}
+
+// rebase is merge3 (kept for callers of the old name).
+export const rebase = merge3;
+
+// manualCloseChanges lists the schedules whose manualClose the draft
+// changes relative to the published document: [{name, from, to}].
+export function manualCloseChanges(published, draft) {
+  const P = index(published && published.schedules, 'name');
+  const out = [];
+  for (const s of (draft && draft.schedules) || []) {
+    const p = P.get(s.name);
+    if (p && !!p.item.manualClose !== !!s.manualClose) out.push({name: s.name, from: !!p.item.manualClose, to: !!s.manualClose});
+  }
+  return out;
+}
+
+// renames pairs a removed schedule with an added one that is the same but
+// for its name: [{from, to}].
+export function renames(changes) {
+  const removed = changes.filter((c) => c.kind === 'schedule' && c.op === 'removed');
+  const added = changes.filter((c) => c.kind === 'schedule' && c.op === 'added');
+  const out = [];
+  const used = new Set();
+  for (const r of removed) {
+    const a = added.find((x) => !used.has(x.key) && equal({...x.after, name: ''}, {...r.before, name: ''}));
+    if (a) {
+      used.add(a.key);
+      out.push({from: r.key, to: a.key});
+    }
+  }
+  return out;
 }
 
 // lineDiff compares two arrays of lines: [{op: ' '|'-'|'+', text, a, b}]

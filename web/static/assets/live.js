@@ -3,8 +3,8 @@
 // bearer token — and refresh on every event. Without it (404), poll
 // /api/v1/schedules every 5 seconds.
 
-import {getToken} from './api.js';
-import {emit, refreshStatuses, state} from './state.js';
+import {api, getToken} from './api.js';
+import {emit, onVersion, refreshStatuses, reportError, state} from './state.js';
 
 export const POLL_MS = 5000;
 const SLOW_POLL_MS = 30000; // with the stream: keeps "as of" and next change fresh
@@ -39,6 +39,14 @@ async function tick() {
   try {
     await refreshStatuses();
   } catch { /* shown by the next successful refresh; keep polling */ }
+  // Without the stream, new versions are found by polling the config.
+  if (state.live !== 'live') {
+    try {
+      const prev = state.base ? state.base.version : 0;
+      const cfg = state.base ? await fetchVersion() : null;
+      if (cfg && cfg.version > prev) await onVersion(cfg);
+    } catch { /* next tick */ }
+  }
   schedule(state.live === 'live' ? SLOW_POLL_MS : POLL_MS);
 }
 
@@ -74,7 +82,16 @@ export function sseParser(onEvent) {
   };
 }
 
+// VERSION_EVENT announces a config version the replica applied.
+const VERSION_EVENT = 'io.schedulemanager.config.version';
+
 function handleEvent(e) {
+  if (e.event === VERSION_EVENT) {
+    try {
+      onVersion(JSON.parse(e.data)).catch(reportError);
+    } catch { /* not JSON: ignored */ }
+    return;
+  }
   if (e.id) lastEventId = e.id;
   if (!e.event.startsWith('io.schedulemanager.')) return;
   // Apply the new state at once, then fetch the full answer (next change).
@@ -82,8 +99,7 @@ function handleEvent(e) {
     const ce = JSON.parse(e.data);
     const name = ce.subject;
     const d = ce.data || {};
-    const list = state.statuses ? state.statuses.schedules : [];
-    const row = list.find((s) => s.name === name);
+    const row = state.statuses.get(name);
     if (row && typeof d.isOpen === 'boolean') {
       row.status = {...row.status, isOpen: d.isOpen, closedReason: d.isOpen ? '' : (d.closedReason || 'closed')};
       state.statusesAt = new Date();
@@ -139,13 +155,18 @@ async function connect() {
   schedule(0);
 }
 
+// fetchVersion is the latest version and its metadata, from the config.
+async function fetchVersion() {
+  const cfg = await api.config();
+  return {version: cfg.version, author: cfg.meta && cfg.meta.author, message: cfg.meta && cfg.meta.message};
+}
+
 export function startLive() {
   if (running) return;
   running = true;
   nextStreamTry = 0;
   lastEventId = '';
   setMode('connecting');
-  refreshStatuses().catch(() => {});
   connect();
 }
 

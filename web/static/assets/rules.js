@@ -3,7 +3,7 @@
 // engine's validation (the server still validates on publish).
 
 import {DAY_LONG, DAY_SHORT, MONTHS, WEEKDAYS, clockToMin, fmtDate, isDate} from './time.js';
-import {HOLIDAY_CALENDARS, calendarByCode, normalizeCalendar} from './calendars.js';
+import {calendarByCode, normalizeCalendar} from './calendars.js';
 
 const ORDINAL_WORD = {1: 'first', 2: 'second', 3: 'third', 4: 'fourth', 5: 'fifth', '-1': 'last', '-2': 'second to last'};
 const ORDINAL_NUM = {1: '1st', 2: '2nd', 3: '3rd', 4: '4th', 5: '5th', '-1': 'last', '-2': 'second to last'};
@@ -147,6 +147,7 @@ export const REPEAT_MODES = [
   ['monthly', 'Monthly'],
   ['yearly', 'Yearly'],
   ['holidays', 'Public holidays (calendar)'],
+  ['ical', 'Dates of an iCalendar calendar'],
   ['rrule', 'Custom RRULE'],
 ];
 
@@ -167,11 +168,13 @@ export function ruleToModel(rule) {
     startTime: rule.startTime || '', endTime: rule.endTime || '',
     repeat: 'daily', date: '', interval: 1, byday: [], monthlyMode: 'day', monthDay: 1, nth: 1, weekday: 'MO',
     month: 1, yearlyMode: 'date', calendar: '', rrule: rule.dateRRule || '', anchor: '',
-    startDate: rule.startDate || '', endDate: rule.endDate || '',
+    startDate: rule.startDate || '', endDate: rule.endDate || '', ical: rule.calendar || '',
   };
   if (rule.holidays) m.calendar = normalizeCalendar(rule.holidays);
   if (!rule.dateRRule) {
-    if (rule.holidays) {
+    if (rule.calendar && !rule.holidays) {
+      m.repeat = 'ical';
+    } else if (rule.holidays) {
       m.repeat = 'holidays';
     } else if (rule.startDate && rule.startDate === rule.endDate) {
       m.repeat = 'once';
@@ -238,10 +241,24 @@ function intervalPart(n) {
 // where errors maps a rule field (or editor field) to a message. original
 // is the rule being edited: its unknown fields are kept, and its RRULE text
 // is kept when the model means the same rule.
+// normalizeClock reads the ways people type a time: "9:00", "9", "900",
+// "9.30", "17h" become "09:00", "09:00", "09:00", "09:30", "17:00".
+// Anything else is returned as typed (and then refused with a message).
+export function normalizeClock(s) {
+  const t = String(s || '').trim();
+  let m = /^(\d{1,2})(?:[:.h](\d{2}))?h?$/.exec(t);
+  if (!m) m = /^(\d{1,2})(\d{2})$/.exec(t);
+  if (!m) return t;
+  const hh = +m[1], mm = m[2] === undefined ? 0 : +m[2];
+  if (hh > 24 || mm > 59) return t;
+  return `${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}`;
+}
+
 export function modelToRule(m, original = {}, {names = []} = {}) {
   const errors = {};
   const rule = {...original};
   for (const k of ['closedReason', 'dateRRule', 'startDate', 'endDate', 'startTime', 'endTime', 'holidays']) delete rule[k];
+  if (m.repeat !== 'rrule') delete rule.calendar;
   rule.id = m.id;
   rule.name = (m.name || '').trim();
   rule.isOpen = !!m.isOpen;
@@ -255,7 +272,7 @@ export function modelToRule(m, original = {}, {names = []} = {}) {
     rule.closedReason = reason;
   }
   if (m.timeMode === 'window') {
-    const st = (m.startTime || '').trim(), en = (m.endTime || '').trim();
+    const st = normalizeClock(m.startTime), en = normalizeClock(m.endTime);
     if (!st && !en) errors.startTime = 'Give a start time, an end time or both (or choose “All day”)';
     if (st) {
       const v = clockToMin(st);
@@ -304,6 +321,10 @@ export function modelToRule(m, original = {}, {names = []} = {}) {
       if (!calendarByCode(m.calendar)) errors.calendar = 'Choose a holiday calendar';
       rule.holidays = m.calendar;
       break;
+    case 'ical':
+      if (!m.ical) errors.ical = 'Choose a calendar';
+      rule.calendar = m.ical;
+      break;
     case 'rrule':
       rr = (m.rrule || '').trim();
       if (!rr) errors.dateRRule = 'Enter a recurrence rule, e.g. RRULE:FREQ=WEEKLY;BYDAY=MO,WE';
@@ -340,7 +361,7 @@ export function modelToRule(m, original = {}, {names = []} = {}) {
   }
   // Keep the field order of the document format.
   const ordered = {};
-  for (const k of ['id', 'name', 'isOpen', 'closedReason', 'dateRRule', 'startDate', 'endDate', 'startTime', 'endTime', 'holidays']) {
+  for (const k of ['id', 'name', 'isOpen', 'closedReason', 'dateRRule', 'startDate', 'endDate', 'startTime', 'endTime', 'holidays', 'calendar']) {
     if (k in rule) ordered[k] = rule[k];
   }
   for (const k of Object.keys(rule)) if (!(k in ordered)) ordered[k] = rule[k];
@@ -433,6 +454,9 @@ export function describeRule(rule) {
       base = c ? `${c.phrase} public holidays` : `Public holidays (${rule.holidays})`;
       break;
     }
+    case 'ical':
+      base = `Dates of the calendar “${rule.calendar}”`;
+      break;
     default: {
       const body = String(rule.dateRRule || '').split(/\r\n|\r|\n/).map((l) => l.trim()).filter(Boolean)
         .map((l) => l.replace(/^RRULE:/i, '')).join('; ');
@@ -474,4 +498,4 @@ export function newRuleId(name, taken) {
   return id;
 }
 
-export {HOLIDAY_CALENDARS, ORDINAL_WORD};
+export {ORDINAL_WORD};

@@ -3,25 +3,30 @@
 // the last publish attempt. Views subscribe to changes by topic.
 
 import {ApiError, api, probeRole, setToken} from './api.js';
-import {clone, docChanges, equal, rebase} from './diff.js';
+import {clone, docChanges, equal, merge3} from './diff.js';
+import {setCatalogue} from './calendars.js';
 
 const TOKEN_KEY = 'schedule-manager.token';
 const ROLE_KEY = 'schedule-manager.role';
 const DRAFT_KEY = 'schedule-manager.draft';
 
 export const CONFLICT_MESSAGE = 'Schedules were updated by someone else and cannot be published. Please reload and try again.';
-export const IN_PROGRESS_MESSAGE = 'Another schedule publish is in progress.';
 
 export const state = {
   token: null,
   role: null, // 'admin' | 'viewer'
   base: null, // {version, data, versionIsDeployed, meta}
   draft: null, // {baseVersion, baseDoc, doc, updated}
-  statuses: null, // GET /api/v1/schedules: {version, schedules}
+  statuses: new Map(), // name -> schedule with status (the rows loaded so far)
+  statusesVersion: 0, // the version the last statuses answer was for
+  statusesLoaded: false, // a first statuses answer arrived
   statusesAt: null, // Date of the last statuses fetch
   live: 'connecting', // 'live' (events stream) | 'polling' | 'connecting'
   serverErrors: [], // validation errors of the last publish, mapped to items
   publish: null, // {kind: 'ok'|'conflict'|'invalid'|'error', message, version}
+  published: 0, // the version this browser published last
+  calendars: null, // GET /api/v1/calendars: {holidays, calendars}
+  firstPage: null, // {at, answer}: the default first page of statuses, fetched last
 };
 
 const listeners = new Set();
@@ -29,9 +34,9 @@ export function subscribe(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);
 }
-export function emit(topic) {
+export function emit(topic, data) {
   for (const fn of [...listeners]) {
-    try { fn(topic); } catch (e) { reportError(e); }
+    try { fn(topic, data); } catch (e) { reportError(e); }
   }
 }
 
@@ -57,7 +62,7 @@ export function restoreSession() {
 export async function signIn(token) {
   setToken(token);
   try {
-    await api.schedules();
+    await api.schedulesPage({limit: 1});
     const role = await probeRole();
     state.token = token;
     state.role = role;
@@ -77,7 +82,8 @@ export function signOut() {
   state.token = null;
   state.role = null;
   state.base = null;
-  state.statuses = null;
+  state.statuses = new Map();
+  state.statusesLoaded = false;
   state.publish = null;
   state.serverErrors = [];
   emit('auth');
@@ -120,18 +126,68 @@ export async function loadBase() {
   const cfg = await api.config();
   const prev = state.base;
   const draftRaw = localStorage.getItem(DRAFT_KEY);
-  if (prev && prev.version === cfg.version && prev.versionIsDeployed === cfg.versionIsDeployed && draftRaw === lastDraftRaw) {
+  const replicas = JSON.stringify(cfg.replicas || []);
+  if (prev && prev.version === cfg.version && prev.versionIsDeployed === cfg.versionIsDeployed && prev.replicasKey === replicas && draftRaw === lastDraftRaw) {
     return false;
   }
   lastDraftRaw = draftRaw;
-  state.base = {version: cfg.version, data: normalizeDoc(cfg.data), versionIsDeployed: cfg.versionIsDeployed, meta: cfg.meta || {}};
+  state.base = {version: cfg.version, data: normalizeDoc(cfg.data), versionIsDeployed: cfg.versionIsDeployed,
+    replicas: cfg.replicas || [], replicasKey: replicas, meta: cfg.meta || {}};
   state.draft = readDraft();
   if (state.draft && !isStale() && equal(state.draft.doc, state.base.data)) {
     state.draft = null;
     writeDraft();
   }
+  if (state.publish && state.publish.kind === 'conflict' && isStale()) state.publish = null; // reloaded: the stale panel takes over
+  watchDeployment();
   emit('base');
   return !prev || prev.version !== cfg.version;
+}
+
+// deployment: while the latest version is not served by every live
+// replica, GET /api/v1/config is polled every second so the banner that
+// says so (and which replicas lag) goes as soon as they catch up.
+let deployTimer = null;
+function watchDeployment() {
+  clearTimeout(deployTimer);
+  if (!state.base || state.base.versionIsDeployed !== false || !state.token) return;
+  deployTimer = setTimeout(() => { loadBase().catch(() => watchDeployment()); }, 1000);
+}
+
+// lagging lists the live replicas that serve an older version than the
+// latest.
+export function lagging() {
+  if (!state.base) return [];
+  return (state.base.replicas || []).filter((r) => r.version < state.base.version);
+}
+
+// start loads what every page needs, in parallel: the config, the first
+// statuses and the holiday catalogue.
+export async function loadAll() {
+  // The catalogue is not waited for: until it comes, codes show as codes.
+  loadCalendars().catch(() => {});
+  await Promise.all([loadBase(), refreshStatuses().catch(() => {})]);
+}
+
+export async function loadCalendars() {
+  const c = await api.calendars();
+  state.calendars = c;
+  setCatalogue(c.holidays || []);
+  emit('calendars');
+  return c;
+}
+
+// onVersion handles a version event of the live stream: another
+// publish (or a manual close, a calendar refresh) is loaded at once and
+// named.
+export async function onVersion(ev) {
+  if (!state.base || !ev || !(ev.version > state.base.version)) return;
+  const wasStale = isStale();
+  await loadBase();
+  if (ev.version !== state.published) {
+    emit('notice', {version: ev.version, author: ev.author || '', message: ev.message || '', staleNow: !wasStale && isStale()});
+  }
+  refreshStatuses().catch(() => {});
 }
 let lastDraftRaw = null;
 
@@ -182,7 +238,7 @@ export function discardDraft() {
 // reapplyDraft moves a stale draft onto the latest version.
 export function reapplyDraft() {
   if (!state.draft || !state.base) return null;
-  const r = rebase(state.draft.baseDoc, state.draft.doc, state.base.data);
+  const r = merge3(state.draft.baseDoc, state.draft.doc, state.base.data);
   state.draft = {baseVersion: state.base.version, baseDoc: clone(state.base.data), doc: r.doc, updated: new Date().toISOString()};
   if (equal(r.doc, state.base.data)) state.draft = null;
   state.publish = null;
@@ -193,7 +249,7 @@ export function reapplyDraft() {
 
 export function previewReapply() {
   if (!state.draft || !state.base) return null;
-  return rebase(state.draft.baseDoc, state.draft.doc, state.base.data);
+  return merge3(state.draft.baseDoc, state.draft.doc, state.base.data);
 }
 
 // ---------------------------------------------------------------- server errors
@@ -229,11 +285,11 @@ export async function publish(message) {
   const sent = state.draft.doc;
   try {
     const res = await api.putConfig(sent, state.draft.baseVersion, message);
+    state.published = res.version;
     state.draft = null;
     writeDraft();
     state.serverErrors = [];
-    state.publish = {kind: 'ok', version: res.version, message: `Published version ${res.version}.`};
-    await waitServed(res.version);
+    state.publish = {kind: 'ok', version: res.version, message: `Published version ${res.version}.`, warnings: res.warnings || []};
     await loadBase().catch(reportError);
     refreshStatuses().catch(() => {});
   } catch (e) {
@@ -252,22 +308,29 @@ export async function publish(message) {
   return state.publish;
 }
 
-// waitServed waits (briefly) until the service answers with version v.
-async function waitServed(v) {
-  for (let i = 0; i < 20; i++) {
-    try {
-      const s = await api.schedules();
-      if (s.version >= v) {
-        state.statuses = s;
-        state.statusesAt = new Date();
-        return;
-      }
-    } catch { /* retried */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 // ---------------------------------------------------------------- statuses and manual close
+
+// The statuses a page needs: the Schedules page loads its own pages (and
+// sets a loader that reloads them); elsewhere the first page is enough to
+// learn the served version.
+// FIRST_PAGE is also the Schedules page's first request, so the answer
+// fetched at start-up (in parallel with the config) draws its first rows.
+export const FIRST_PAGE = 50;
+const defaultLoader = async () => {
+  const p = await api.schedulesPage({limit: FIRST_PAGE});
+  state.firstPage = {at: Date.now(), answer: p};
+  return p;
+};
+let statusLoader = defaultLoader;
+export function setStatusLoader(fn) { statusLoader = fn || defaultLoader; }
+
+// putStatuses keeps the rows of a statuses answer.
+export function putStatuses(list, version) {
+  for (const row of list || []) state.statuses.set(row.name, row);
+  if (version) state.statusesVersion = version;
+  state.statusesLoaded = true;
+  state.statusesAt = new Date();
+}
 
 let refreshing = null;
 export function refreshStatuses() {
@@ -275,12 +338,13 @@ export function refreshStatuses() {
   if (!refreshing) {
     refreshing = (async () => {
       try {
-        const s = await api.schedules();
-        state.statuses = s;
-        state.statusesAt = new Date();
-        emit('statuses');
-        if (state.base && (s.version > state.base.version || state.base.versionIsDeployed === false)) {
-          await loadBase();
+        const s = await statusLoader();
+        if (s) {
+          putStatuses(s.schedules, s.version);
+          emit('statuses');
+          if (state.base && (s.version > state.base.version || state.base.versionIsDeployed === false)) {
+            await loadBase();
+          }
         }
       } finally {
         refreshing = null;
@@ -291,33 +355,41 @@ export function refreshStatuses() {
 }
 
 export function statusOf(name) {
-  const list = state.statuses ? state.statuses.schedules : [];
-  return list.find((s) => s.name === name) || null;
+  return state.statuses.get(name) || null;
+}
+
+// loadStatus fetches one schedule's status (for pages showing one).
+export async function loadStatus(name) {
+  try {
+    const s = await api.schedule(name);
+    putStatuses([s], s.version);
+    emit('statuses');
+    return s;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
 }
 
 // setManualClose closes or reopens a schedule at once (no draft). The
-// server edits the latest version; when nothing else changed in between,
-// an open draft moves onto the new version so it stays publishable.
+// server edits the latest version; an open draft is moved onto the new
+// version by the three-way merge, which keeps the new manual close.
 export async function setManualClose(name, closed) {
-  const before = state.base;
   const res = closed ? await api.close(name) : await api.open(name);
-  if (res.changed && before) {
-    const cfg = await api.config();
-    const data = normalizeDoc(cfg.data);
-    const expected = clone(before.data);
-    for (const s of expected.schedules) if (s.name === name) s.manualClose = closed;
-    const onlyThat = cfg.version === res.version && res.version === before.version + 1 && equal(expected, data);
-    if (state.draft && !isStale() && onlyThat) {
-      const r = rebase(state.draft.baseDoc, state.draft.doc, data);
+  if (res.changed) {
+    state.published = res.version;
+    const before = state.draft && !isStale() ? state.draft : null;
+    await loadBase();
+    if (before && state.draft && isStale()) {
+      const r = merge3(state.draft.baseDoc, state.draft.doc, state.base.data);
       if (!r.conflicts.length) {
-        state.draft = {baseVersion: cfg.version, baseDoc: data, doc: r.doc, updated: new Date().toISOString()};
-        if (equal(r.doc, data)) state.draft = null;
+        state.draft = {baseVersion: state.base.version, baseDoc: clone(state.base.data), doc: r.doc, updated: new Date().toISOString()};
+        if (equal(r.doc, state.base.data)) state.draft = null;
         writeDraft();
+        emit('doc');
       }
     }
-    state.base = {version: cfg.version, data, versionIsDeployed: cfg.versionIsDeployed, meta: cfg.meta || {}};
-    emit('base');
   }
-  await refreshStatuses();
+  await loadStatus(name);
   return res;
 }

@@ -191,3 +191,21 @@ export function clockToMin(s) {
   if (h > 23 || mi > 59) return NaN;
   return h * 60 + mi;
 }
+
+// canonicalZone returns the IANA name as Go spells it for what someone
+// typed ("america/chicago" -> "America/Chicago", " utc " -> "UTC"), or ''
+// when it is not a zone. Browsers accept any case; the server does not.
+export function canonicalZone(tz) {
+  const t = String(tz || '').trim();
+  if (!t) return '';
+  const list = timeZones();
+  if (list.includes(t)) return t;
+  const lower = t.toLowerCase();
+  const hit = list.find((z) => z.toLowerCase() === lower);
+  if (hit) return hit;
+  if (!isTimeZone(t)) return '';
+  // A zone the list lacks (an alias, such as "US/Eastern"): Intl's own
+  // spelling, which is canonical case.
+  const resolved = new Intl.DateTimeFormat('en-US', {timeZone: t}).resolvedOptions().timeZone;
+  return resolved.toLowerCase() === lower ? resolved : (list.includes(resolved) ? resolved : '');
+}

@@ -18,7 +18,7 @@ export function notify(message, kind = 'ok') {
 }
 
 // confirmDialog asks a yes/no question in a modal <dialog>.
-export function confirmDialog({title, message, confirm = 'OK', danger = false}) {
+export function confirmDialog({title, message, body = null, confirm = 'OK', cancel = 'Cancel', danger = false, wide = false}) {
   const dlg = document.getElementById('dialog');
   return new Promise((resolve) => {
     const done = (v) => {
@@ -29,9 +29,11 @@ export function confirmDialog({title, message, confirm = 'OK', danger = false}) 
       h('form', {method: 'dialog', class: 'dialog-body', onsubmit: (e) => { e.preventDefault(); done(true); }},
         h('h2', {id: 'dialog-title'}, title),
         message ? h('p', null, message) : null,
+        body,
         h('div', {class: 'actions'},
           h('button', {type: 'submit', class: danger ? 'danger' : 'primary', id: 'dialog-confirm'}, confirm),
-          h('button', {type: 'button', id: 'dialog-cancel', onclick: () => done(false)}, 'Cancel'))));
+          h('button', {type: 'button', id: 'dialog-cancel', onclick: () => done(false)}, cancel))));
+    dlg.classList.toggle('wide', wide);
     dlg.setAttribute('aria-labelledby', 'dialog-title');
     dlg.oncancel = (e) => { e.preventDefault(); done(false); };
     dlg.showModal();

@@ -1,9 +1,10 @@
 import {h, mount} from '../dom.js';
 import {api} from '../api.js';
-import {describeChange, docChanges} from '../diff.js';
+import {describeChange, docChanges, manualCloseChanges, renames} from '../diff.js';
 import {isAdmin, loadBase, reportError, state} from '../state.js';
 import {fmtLocal} from '../time.js';
 import {confirmDialog, notify, pageHeader} from '../ui.js';
+import {previewList, removedCallers, warningList} from '../preview.js';
 import {diffBlock} from './publish.js';
 
 export function historyView(route) {
@@ -43,13 +44,39 @@ export function historyView(route) {
     }
   }
 
+  // rollback previews like a publish: what callers will get differently,
+  // removed names still asked for, manual closes it would undo.
   async function rollback(v) {
+    let data, p;
+    try {
+      data = await getVersion(v);
+      p = await api.preview(data);
+    } catch (e) {
+      notify(e.message, 'error');
+      return;
+    }
+    const changes = docChanges(state.base.data, data);
+    const manual = manualCloseChanges(state.base.data, data);
+    const callers = removedCallers(p);
+    const body = h('div', {id: 'rollback-preview'},
+      h('h3', null, `Version ${state.base.version} → content of version ${v}`),
+      changes.length ? h('ul', {class: 'changes'}, changes.map((c) => h('li', {class: `chg chg-${c.op}`},
+        h('span', {class: 'op', 'aria-hidden': 'true'}, c.op === 'added' ? '+' : c.op === 'removed' ? '−' : '~'), ' ', describeChange(c))))
+        : h('p', {class: 'muted'}, 'No differences in rules or schedules.'),
+      manual.length ? h('div', {class: 'banner warn', id: 'rollback-manual'}, h('p', null, h('strong', null, 'This changes a manual close:')),
+        h('ul', null, manual.map((m) => h('li', null, m.to ? `closes “${m.name}” manually` : `reopens “${m.name}”, which is manually closed now`)))) : null,
+      callers.length ? h('div', {class: 'banner error', role: 'alert', id: 'rollback-callers'}, callers.map((s) =>
+        h('p', null, `“${s.name}” is removed, but had ${s.recentRequests} request${s.recentRequests === 1 ? '' : 's'} in the last 24 hours: its callers would get 404 and fail open.`))) : null,
+      p.warnings && p.warnings.length ? h('details', null, h('summary', null, `${p.warnings.length} warning${p.warnings.length === 1 ? '' : 's'}`), warningList(p.warnings, 'rollback-warnings')) : null,
+      h('h3', null, 'What callers will get differently'),
+      previewList(p, {id: 'rollback-differences', renamed: renames(changes)}));
     const ok = await confirmDialog({title: `Roll back to version ${v}?`,
       message: `The content of version ${v} is published as a new version at once. Nothing in between is lost: it stays in the history.`,
-      confirm: 'Roll back', danger: true});
+      body, confirm: 'Roll back', danger: true, wide: true});
     if (!ok) return;
     try {
       const r = await api.rollback(v);
+      state.published = r.version;
       notify(`Rolled back: version ${r.version} has the content of version ${r.rollbackOf}.`);
       await loadBase();
       await load();

@@ -1,8 +1,9 @@
 import {field, h, mount, option, setFieldError} from '../dom.js';
-import {HOLIDAY_CALENDARS} from '../calendars.js';
-import {REPEAT_MODES, checkRRule, describeRule, isOvernight, modelToRule, newRuleId, ruleEffect, ruleToModel} from '../rules.js';
+import {api} from '../api.js';
+import {calendarByCode, holidayCalendars, normalizeCalendar} from '../calendars.js';
+import {REPEAT_MODES, checkRRule, describeRule, isOvernight, modelToRule, newRuleId, normalizeClock, ruleEffect, ruleToModel} from '../rules.js';
 import {clearErrorsFor, doc, editDoc, errorsFor, isAdmin, reportError} from '../state.js';
-import {DAY_LONG, DAY_SHORT, MONTHS, WEEKDAYS} from '../time.js';
+import {DAY_LONG, DAY_SHORT, MONTHS, WEEKDAYS, fmtDate} from '../time.js';
 import {link, notify, pageHeader} from '../ui.js';
 import {deleteRule, usedBy} from './rules.js';
 
@@ -30,7 +31,7 @@ function fieldFor(ruleField, model) {
 const CLIENT_FIELD = {
   name: 'rule-name', closedReason: 'rule-reason', startTime: 'rule-start', endTime: 'rule-end', date: 'rule-date',
   interval: 'rule-interval', byday: 'rule-days', monthDay: 'rule-yday', calendar: 'rule-calendar',
-  dateRRule: 'rule-rrule', startDate: 'rule-from', endDate: 'rule-until', anchor: 'rule-anchor',
+  dateRRule: 'rule-rrule', startDate: 'rule-from', endDate: 'rule-until', anchor: 'rule-anchor', ical: 'rule-ical',
 };
 
 function radio(name, value, label, checked, id) {
@@ -56,10 +57,23 @@ function monthSelect(id, value) {
   return h('select', {id, value: String(value)}, MONTHS.map((m, i) => option(String(i + 1), m)));
 }
 
-function calendarSelect(id, value, optional) {
-  return h('select', {id, value: value || ''},
-    option('', optional ? '(none)' : 'Choose a calendar…'),
-    HOLIDAY_CALENDARS.map((c) => option(c.code, `${c.code} — ${c.name}`)));
+// calendarInput is a searchable holiday-calendar picker: type a country,
+// region or code; the list (a datalist) offers the server's catalogue.
+function calendarInput(id, value, optional) {
+  return h('input', {type: 'text', id, value: value || '', list: 'holiday-codes', autocomplete: 'off', spellcheck: 'false',
+    placeholder: optional ? 'none' : 'Type a country or region, e.g. Germany, Bavaria, US'});
+}
+
+// readCalendar turns what was typed (a code, or a name from the list)
+// into a code.
+function readCalendar(v) {
+  const t = String(v || '').trim();
+  if (!t) return '';
+  const c = calendarByCode(t);
+  if (c) return c.code;
+  const lower = t.toLowerCase();
+  const hit = holidayCalendars().find((x) => x.name.toLowerCase() === lower || `${x.code} — ${x.name}`.toLowerCase() === lower);
+  return hit ? hit.code : normalizeCalendar(t);
 }
 
 export function ruleEditor(route, {mode, id}) {
@@ -118,9 +132,13 @@ export function ruleEditor(route, {mode, id}) {
   const yDaySel = daySelect('rule-yday', model.monthDay);
   const yNthSel = nthSelect('rule-ynth', model.nth);
   const yWeekdaySel = weekdaySelect('rule-yweekday', model.weekday);
-  const calSel = calendarSelect('rule-calendar', model.repeat === 'holidays' ? model.calendar : '', false);
+  const calSel = calendarInput('rule-calendar', model.repeat === 'holidays' ? model.calendar : '', false);
+  const holidayDates = h('div', {class: 'holiday-dates', id: 'rule-holiday-dates', 'aria-live': 'polite'});
+  const icalSel = h('select', {id: 'rule-ical'}, option('', 'Choose a calendar…'),
+    (d.calendars || []).map((c) => option(c.id, c.name ? `${c.name} (${c.id})` : c.id)));
+  icalSel.value = model.ical || '';
   const rruleIn = h('textarea', {id: 'rule-rrule', rows: '3', spellcheck: 'false', autocomplete: 'off', class: 'mono'}, model.repeat === 'rrule' ? model.rrule : '');
-  const rruleCal = calendarSelect('rule-rrule-calendar', model.repeat === 'rrule' ? model.calendar : '', true);
+  const rruleCal = calendarInput('rule-rrule-calendar', model.repeat === 'rrule' ? model.calendar : '', true);
   const anchorIn = h('input', {type: 'date', id: 'rule-anchor', value: model.anchor});
   const fromIn = h('input', {type: 'date', id: 'rule-from', value: model.startDate});
   const untilIn = h('input', {type: 'date', id: 'rule-until', value: model.endDate});
@@ -164,7 +182,11 @@ export function ruleEditor(route, {mode, id}) {
         h('p', {class: 'hint'}, 'E.g. the fourth Thursday of November (Thanksgiving).'))),
     holidays: h('div', {class: 'panel', dataset: {mode: 'holidays'}},
       field({id: 'rule-calendar', label: 'Holiday calendar', control: calSel,
-        hint: 'Matches every public holiday of the calendar, in any year (moving holidays and observed days included).'})),
+        hint: 'Matches every public holiday of the calendar, in any year (moving holidays and observed days included).'}),
+      holidayDates),
+    ical: h('div', {class: 'panel', dataset: {mode: 'ical'}},
+      field({id: 'rule-ical', label: 'Calendar', control: icalSel,
+        hint: (d.calendars || []).length ? 'Matches the days of the calendar’s events (uploaded or fetched: see Calendars).' : 'No calendar yet: add one on the Calendars page first.'})),
     rrule: h('div', {class: 'panel', dataset: {mode: 'rrule'}},
       field({id: 'rule-rrule', label: 'Recurrence rule (RFC 5545)', control: rruleIn,
         hint: 'E.g. RRULE:FREQ=MONTHLY;BYSETPOS=-1;BYDAY=MO,TU,WE,TH,FR (last weekday of the month). Optional first line DTSTART:20260103 anchors INTERVAL and COUNT. Matches dates only: use the times above for hours.'}),
@@ -209,6 +231,7 @@ export function ruleEditor(route, {mode, id}) {
     admin ? h('div', {class: 'actions sticky'}, saveBtn, copyBtn, delBtn, h('a', {href: '#/rules', class: 'button'}, 'Cancel'))
       : h('div', {class: 'actions'}, h('a', {href: '#/rules', class: 'button'}, 'Back to the rules')));
   form.append(h('datalist', {id: 'reason-list'}, REASONS.map((r) => h('option', {value: r}))));
+  form.append(h('datalist', {id: 'holiday-codes'}, holidayCalendars().map((c) => h('option', {value: c.code}, c.name))));
 
   if (!admin) {
     for (const c of form.querySelectorAll('input, select, textarea, .presets button')) c.disabled = true;
@@ -238,7 +261,8 @@ export function ruleEditor(route, {mode, id}) {
       m.nth = Number(yNthSel.value);
       m.weekday = yWeekdaySel.value;
     }
-    m.calendar = m.repeat === 'holidays' ? calSel.value : m.repeat === 'rrule' ? rruleCal.value : '';
+    m.calendar = m.repeat === 'holidays' ? readCalendar(calSel.value) : m.repeat === 'rrule' ? readCalendar(rruleCal.value) : '';
+    m.ical = icalSel.value;
     m.rrule = rruleIn.value;
     m.anchor = anchorIn.value;
     m.startDate = fromIn.value;
@@ -296,9 +320,35 @@ export function ruleEditor(route, {mode, id}) {
       if (p) errors.dateRRule = p;
     }
     summary.textContent = `${describeRule(rule)} · ${ruleEffect(rule)}`;
+    if (m.repeat === 'holidays') showHolidayDates(m.calendar);
     stored.textContent = JSON.stringify({...rule, id: rule.id || '(assigned on save)'}, null, 2);
     showErrors(errors, m);
     return {rule, errors, m};
+  }
+
+  // The dates a holiday calendar gives this year, so a choice can be
+  // checked before saving.
+  let datesFor = '';
+  function showHolidayDates(code) {
+    if (!calendarByCode(code) || code === datesFor) return;
+    datesFor = code;
+    const year = new Date().getFullYear();
+    api.holidays(code, year).then((r) => {
+      if (datesFor !== code) return;
+      mount(holidayDates, h('details', null, h('summary', null, `${r.holidays.length} dates in ${year}`),
+        h('ul', {class: 'compact-list'}, r.holidays.map((x) => h('li', null, `${fmtDate(x.date, {year: false})}: ${x.name}`)))));
+    }, () => mount(holidayDates));
+  }
+
+  // Times typed as "9:00" or "9" read as 09:00 when the field is left.
+  for (const t of [startIn, endIn]) {
+    t.addEventListener('change', () => {
+      const v = normalizeClock(t.value);
+      if (v !== t.value) {
+        t.value = v;
+        sync();
+      }
+    });
   }
 
   form.addEventListener('input', (e) => {
@@ -358,7 +408,9 @@ export function ruleEditor(route, {mode, id}) {
     });
     if (editingId && !asCopy) clearErrorsFor('rule', editingId);
     notify(asCopy ? `Saved a copy “${rule.name}” to the draft.` : `Saved rule “${rule.name}” to the draft. Publish to apply.`);
-    location.hash = route.query.get('back') || '#/rules';
+    saved = true;
+    const back = route.query.get('back');
+    location.hash = back && back.startsWith('#/') ? back + (back.includes('?') ? '&' : '?') + 'newRule=' + encodeURIComponent(savedId) : '#/rules';
     return savedId;
   }
 
@@ -369,7 +421,11 @@ export function ruleEditor(route, {mode, id}) {
   if (copyBtn) copyBtn.addEventListener('click', () => save(true));
   if (delBtn) {
     delBtn.addEventListener('click', () => {
-      deleteRule(editingId).then((ok) => { if (ok) location.hash = '#/rules'; }).catch(reportError);
+      deleteRule(editingId).then((ok) => {
+        if (!ok) return;
+        saved = true;
+        location.hash = '#/rules';
+      }).catch(reportError);
     });
   }
 
@@ -378,5 +434,12 @@ export function ruleEditor(route, {mode, id}) {
     h('p', {class: 'breadcrumbs'}, h('a', {href: '#/rules'}, 'Rules'), ' › ', title),
     form);
   sync();
-  return {el};
+  const initial = JSON.stringify(readModel());
+  let saved = false;
+  const back = route.query.get('back');
+  if (back && back.startsWith('#/')) {
+    // Coming from a schedule editor: Cancel goes back there.
+    for (const a of form.querySelectorAll('.actions a.button')) a.setAttribute('href', back);
+  }
+  return {el, isDirty: () => admin && !saved && (mode === 'copy' || JSON.stringify(readModel()) !== initial)};
 }

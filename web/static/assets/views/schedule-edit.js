@@ -1,8 +1,9 @@
 import {field, h, mount, option, setFieldError} from '../dom.js';
+import {api, download} from '../api.js';
 import {equal} from '../diff.js';
 import {describeRule} from '../rules.js';
-import {clearErrorsFor, doc, editDoc, errorsFor, isAdmin, reportError, state, statusOf} from '../state.js';
-import {isTimeZone} from '../time.js';
+import {clearErrorsFor, doc, editDoc, errorsFor, isAdmin, loadStatus, reportError, state, statusOf} from '../state.js';
+import {canonicalZone, fmtLocal} from '../time.js';
 import {confirmDialog, effectBadge, keepFocus, link, nextChange, notify, onChange, pageHeader, statusBadge} from '../ui.js';
 
 function nameProblem(name, others) {
@@ -14,8 +15,13 @@ function nameProblem(name, others) {
   return '';
 }
 
+// STASH_KEY keeps a half-filled schedule form while its user creates a
+// rule for it, so the editor comes back as it was.
+const STASH_KEY = 'schedule-manager.schedule-form';
+
 export function scheduleEditor(route, {mode, name}) {
   const admin = isAdmin();
+  const here = location.hash.split('?')[0];
   const d = doc();
   const original = mode === 'new' ? null : d.schedules.find((s) => s.name === name);
   if (mode !== 'new' && !original) {
@@ -30,13 +36,32 @@ export function scheduleEditor(route, {mode, name}) {
     for (let i = 2; names.has(draftName); i++) draftName = `${original.name} (copy ${i})`;
   }
   let ruleIds = original ? [...(original.rules || [])] : [];
+  let stash = null;
+  try {
+    const st = JSON.parse(sessionStorage.getItem(STASH_KEY) || 'null');
+    if (st && st.route === here && route.query.has('restore')) stash = st;
+  } catch { /* a broken stash is dropped */ }
+  sessionStorage.removeItem(STASH_KEY);
+  if (stash) {
+    draftName = stash.name;
+    ruleIds = stash.rules;
+    const added = route.query.get('newRule');
+    if (added && !ruleIds.includes(added) && doc().rules.some((r) => r.id === added)) ruleIds.push(added);
+  }
   const title = mode === 'new' ? 'New schedule' : mode === 'copy' ? `Copy of “${original.name}”` : (admin ? `Edit “${original.name}”` : original.name);
 
   const nameIn = h('input', {type: 'text', id: 'sched-name', value: draftName, maxlength: '200', autocomplete: 'off', required: true});
   const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   const tzIn = h('input', {type: 'text', id: 'sched-tz', list: 'tz-list', value: original ? original.timeZone : browserZone,
     autocomplete: 'off', spellcheck: 'false', placeholder: 'e.g. America/Chicago'});
-  const manualIn = h('input', {type: 'checkbox', id: 'sched-manual', checked: !!(original && original.manualClose)});
+  if (stash) tzIn.value = stash.timeZone;
+  const manualIn = h('input', {type: 'checkbox', id: 'sched-manual', checked: stash ? stash.manualClose : !!(original && original.manualClose)});
+  // The form as loaded: what "unsaved changes" compares with.
+  const initial = JSON.stringify(original ? [original.name, original.timeZone, !!original.manualClose, original.rules || []]
+    : mode === 'copy' ? null : ['', tzIn.value, false, []]);
+  let saved = false;
+  const formState = () => JSON.stringify([nameIn.value, tzIn.value.trim(), manualIn.checked, ruleIds]);
+  const isDirty = () => admin && !saved && (formState() !== initial || !!stash || mode === 'copy');
   const list = h('ol', {class: 'rule-list', id: 'sched-rules', 'aria-describedby': 'sched-rules-help sched-rules-error'});
   const addSel = h('select', {id: 'sched-add-rule'});
   const addBtn = h('button', {type: 'button', id: 'sched-add-btn'}, 'Add rule');
@@ -140,9 +165,11 @@ export function scheduleEditor(route, {mode, name}) {
       for (let i = 2; others.includes(n); i++) n = `${newName} (copy ${i})`;
       newName = n;
     }
-    const tz = tzIn.value.trim();
+    const typed = tzIn.value.trim();
+    const tz = canonicalZone(typed) || (original && typed === original.timeZone ? typed : '');
+    if (tz && tz !== typed) tzIn.value = tz;
     const nErr = nameProblem(newName, others);
-    const tzErr = !tz ? 'A time zone is required' : isTimeZone(tz) || (original && tz === original.timeZone) ? '' : `“${tz}” is not a time zone this browser knows (IANA name, e.g. Europe/London)`;
+    const tzErr = !typed ? 'A time zone is required' : tz ? '' : `“${typed}” is not a time zone (IANA name, e.g. Europe/London; the case matters)`;
     const missing = ruleIds.filter((id) => !ruleById(id));
     setFieldError(form, 'sched-name', nErr);
     setFieldError(form, 'sched-tz', tzErr);
@@ -160,6 +187,7 @@ export function scheduleEditor(route, {mode, name}) {
     });
     if (editingName && !asCopy) clearErrorsFor('schedule', editingName);
     notify(asCopy ? `Saved a copy “${newName}” to the draft.` : `Saved “${newName}” to the draft. Publish to apply.`);
+    saved = true;
     location.hash = '#/schedules';
   }
 
@@ -168,6 +196,7 @@ export function scheduleEditor(route, {mode, name}) {
     if (!ok) return;
     editDoc((x) => { x.schedules = x.schedules.filter((s) => s.name !== editingName); });
     notify(`Deleted “${editingName}” in the draft. Publish to apply.`);
+    saved = true;
     location.hash = '#/schedules';
   }
 
@@ -187,7 +216,15 @@ export function scheduleEditor(route, {mode, name}) {
           list, rulesErr,
           admin ? h('div', {class: 'add-rule'},
             h('label', {for: 'sched-add-rule'}, 'Add a rule'), addSel, addBtn,
-            h('a', {href: '#/rules/new', class: 'small-link'}, 'Create a new rule…')) : null))),
+            h('a', {href: '#/rules/new', class: 'small-link', id: 'sched-create-rule', onclick: (e) => {
+              // Keep this form: the rule editor comes back here, with the
+              // new rule added to the list.
+              e.preventDefault();
+              sessionStorage.setItem(STASH_KEY, JSON.stringify({route: here, name: nameIn.value, timeZone: tzIn.value,
+                manualClose: manualIn.checked, rules: ruleIds}));
+              saved = true;
+              location.hash = '#/rules/new?back=' + encodeURIComponent(here + '?restore=1');
+            }}, 'Create a new rule…')) : null))),
     admin ? h('div', {class: 'actions sticky'},
       h('button', {type: 'submit', class: 'primary', id: 'sched-save'}, 'Save to draft'),
       mode === 'edit' ? h('button', {type: 'button', id: 'sched-save-copy', onclick: () => save(true)}, 'Save as copy') : null,
@@ -195,14 +232,20 @@ export function scheduleEditor(route, {mode, name}) {
       h('a', {href: '#/schedules', class: 'button'}, 'Cancel'))
       : h('div', {class: 'actions'}, h('a', {href: '#/schedules', class: 'button'}, 'Back to the schedules')));
   if (manualIn.id) manualIn.setAttribute('aria-describedby', 'sched-manual-hint');
+  tzIn.addEventListener('change', () => {
+    const z = canonicalZone(tzIn.value);
+    if (z && z !== tzIn.value) tzIn.value = z;
+  });
   if (!admin) for (const c of form.querySelectorAll('input, select')) c.disabled = true;
 
   const el = h('section', {class: 'view'},
     pageHeader(title,
-      editingName && statusOf(editingName) ? h('a', {class: 'button', href: link('week', editingName)}, 'Week view') : null,
-      editingName && statusOf(editingName) ? h('a', {class: 'button', href: '#/simulate?name=' + encodeURIComponent(editingName)}, 'Simulate') : null),
+      editingName && published(editingName) ? h('a', {class: 'button', href: link('week', editingName)}, 'Week view') : null,
+      editingName && published(editingName) ? h('a', {class: 'button', href: '#/simulate?name=' + encodeURIComponent(editingName)}, 'Simulate') : null),
     h('p', {class: 'breadcrumbs'}, h('a', {href: '#/schedules'}, 'Schedules'), ' › ', title),
-    form);
+    form,
+    editingName && published(editingName) ? feedSection(editingName, admin) : null);
+  if (editingName && !statusOf(editingName) && published(editingName)) loadStatus(editingName).catch(() => {});
   renderList();
   renderNow();
   showServerErrors();
@@ -217,8 +260,71 @@ export function scheduleEditor(route, {mode, name}) {
   live();
   return {
     el,
+    isDirty,
     update(topic) {
       if (topic === 'statuses') live();
     },
   };
+}
+
+function published(name) {
+  return !!(state.base && (state.base.data.schedules || []).some((s) => s.name === name));
+}
+
+// feedSection: the schedule's calendar feed (iCalendar) — download it, or
+// give Outlook/Google Calendar a secret link (shown once), and revoke
+// links.
+function feedSection(name, admin) {
+  const list = h('div', {id: 'feed-links'}, h('p', {class: 'loading'}, 'Loading…'));
+  const once = h('div', {id: 'feed-new', 'aria-live': 'polite'});
+  const label = h('input', {type: 'text', id: 'feed-label', maxlength: '200', autocomplete: 'off', placeholder: 'e.g. Team Outlook'});
+  async function load() {
+    let links;
+    try {
+      links = (await api.feeds()).feeds.filter((f) => f.schedule === name);
+    } catch (e) {
+      mount(list, h('p', {class: 'muted'}, e.status === 404 ? 'Feed links are not enabled on this server.' : e.message));
+      return;
+    }
+    mount(list, links.length ? h('ul', {class: 'feed-list'}, links.map((f) => h('li', {dataset: {id: f.id}},
+      h('span', null, f.label || '(no label)', h('span', {class: 'muted'}, ` · created by ${f.createdBy} ${fmtLocal(f.created)}`)),
+      admin ? h('button', {type: 'button', class: 'link-button danger', 'aria-label': `Revoke the feed link ${f.label || f.id}`, onclick: async () => {
+        try {
+          await api.revokeFeed(f.id);
+          notify('The link stopped working.');
+          load();
+        } catch (e) { notify(e.message, 'error'); }
+      }}, 'Revoke') : null))) : h('p', {class: 'muted'}, 'No feed links.'));
+  }
+  async function create() {
+    try {
+      const f = await api.createFeed(name, label.value.trim());
+      const url = location.origin + f.path;
+      const box = h('input', {type: 'text', id: 'feed-url', readOnly: true, value: url});
+      mount(once, h('div', {class: 'banner ok', role: 'status'},
+        h('p', null, h('strong', null, 'Copy this link now: it is shown only once.'), ' Anyone with it can read this schedule’s calendar.'),
+        h('label', {for: 'feed-url', class: 'sr-only'}, 'Feed link'), box,
+        h('button', {type: 'button', id: 'feed-copy', onclick: async () => {
+          box.select();
+          try {
+            await navigator.clipboard.writeText(url);
+            notify('Link copied.');
+          } catch {
+            notify('Select the link and copy it (Ctrl+C).', 'error');
+          }
+        }}, 'Copy link')));
+      label.value = '';
+      load();
+    } catch (e) {
+      notify(e.message, 'error');
+    }
+  }
+  load();
+  return h('section', {class: 'card feeds', id: 'feed-section'},
+    h('h2', null, 'Calendar feed'),
+    h('p', {class: 'hint'}, 'The opening hours as an iCalendar feed, for Outlook or Google Calendar.'),
+    h('button', {type: 'button', id: 'feed-download', onclick: () => download(`/api/v1/schedules/${encodeURIComponent(name)}/calendar.ics`, `${name}.ics`).catch((e) => notify(e.message, 'error'))}, 'Download .ics'),
+    admin ? h('div', {class: 'add-rule'}, h('label', {for: 'feed-label'}, 'New link label'), label,
+      h('button', {type: 'button', id: 'feed-create', onclick: () => create()}, 'Create a feed link')) : null,
+    once, list);
 }

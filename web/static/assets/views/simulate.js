@@ -1,12 +1,15 @@
 import {field, h, mount, option} from '../dom.js';
 import {api} from '../api.js';
-import {draftChanges, state} from '../state.js';
+import {doc, hasDraft, isAdmin, state} from '../state.js';
+import {sourceToggle} from './week.js';
 import {fmtStamp, isDate, nowLocalTime, todayLocal} from '../time.js';
 import {link, nextChange, pageHeader, statusBadge} from '../ui.js';
 
 export function simulateView(route) {
-  const published = state.statuses ? state.statuses.schedules.map((x) => x.name) : [];
   const q = route.query;
+  let draft = q.get('draft') === '1' && isAdmin() && hasDraft();
+  const names = () => ((draft ? doc() : state.base.data).schedules || []).map((x) => x.name);
+  const published = names();
   const nameSel = h('select', {id: 'sim-schedule', required: true}, published.map((n) => option(n, n)));
   if (q.get('name') && published.includes(q.get('name'))) nameSel.value = q.get('name');
   const dateIn = h('input', {type: 'date', id: 'sim-date', value: isDate(q.get('date')) ? q.get('date') : todayLocal(), required: true});
@@ -24,12 +27,12 @@ export function simulateView(route) {
     btn.disabled = true;
     mount(result, h('p', {class: 'loading'}, 'Checking…'));
     try {
-      const r = await api.check(name, at);
+      const r = draft ? await api.previewCheck(doc(), name, at) : await api.check(name, at);
       const why = r.closedReason === 'manual' ? 'Manually closed.'
         : r.rule ? ['Decided by the rule ', h('a', {href: link('rules', 'edit', r.rule.id)}, r.rule.name || r.rule.id), '.']
           : 'No rule matches at that time.';
-      const draftNote = draftChanges().some((c) => c.kind === 'schedule' && c.key === name) || draftChanges().some((c) => c.kind === 'rule')
-        ? h('p', {class: 'hint'}, `Answered by the published version ${r.configVersion || ''}; your unpublished draft is not simulated.`) : null;
+      const draftNote = draft ? h('p', {class: 'hint', id: 'sim-source'}, 'Answered by your unpublished draft.')
+        : h('p', {class: 'hint', id: 'sim-source'}, `Answered by the published version ${r.configVersion || ''}.`);
       mount(result, h('div', {class: 'card result', dataset: {open: String(r.isOpen)}},
         h('p', {class: 'big'}, statusBadge(r), r.holiday ? h('span', {class: 'holiday'}, r.holiday) : null),
         h('dl', {class: 'facts'},
@@ -40,7 +43,7 @@ export function simulateView(route) {
           h('dt', null, 'Next change'), h('dd', {id: 'sim-next'},
             nextChange(r), r.nextTransition ? h('span', {class: 'muted'}, ` · ${fmtStamp(r.nextTransition.at)}`) : null)),
         draftNote));
-      history.replaceState(null, '', `#/simulate?name=${encodeURIComponent(name)}&date=${dateIn.value}&time=${timeIn.value.slice(0, 5)}`);
+      history.replaceState(null, '', `#/simulate?name=${encodeURIComponent(name)}&date=${dateIn.value}&time=${timeIn.value.slice(0, 5)}${draft ? '&draft=1' : ''}`);
     } catch (e) {
       mount(result, h('p', {class: 'error', role: 'alert'}, e.message));
     } finally {
@@ -56,6 +59,13 @@ export function simulateView(route) {
     h('div', {class: 'actions'}, btn));
   const el = h('section', {class: 'view'},
     pageHeader('Simulate'),
+    sourceToggle(draft, (dr) => {
+      draft = dr;
+      const keep = nameSel.value;
+      mount(nameSel, names().map((n) => option(n, n)));
+      if (names().includes(keep)) nameSel.value = keep;
+      mount(result);
+    }),
     h('p', {class: 'lead'}, 'Pick a moment and see what callers would get: open or closed, why, and when it changes next. This is Twilio’s check-schedule with simulate.'),
     published.length ? form : h('p', {class: 'muted'}, 'No published schedules.'),
     result);

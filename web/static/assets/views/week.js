@@ -1,6 +1,6 @@
 import {h, mount, option, s} from '../dom.js';
 import {api} from '../api.js';
-import {draftChanges, state} from '../state.js';
+import {doc, draftChanges, hasDraft, isAdmin, state} from '../state.js';
 import {addDays, dayHours, daysBetween, fmtClock, fmtDate, isDate, mondayOf, parseStamp, todayLocal, wallClockIn} from '../time.js';
 import {link, pageHeader} from '../ui.js';
 
@@ -137,12 +137,27 @@ function segmentsTable(tl, from) {
     h('tbody', null, rows)));
 }
 
+// MAX_ALL bounds the schedules drawn on the all-schedules page.
+const MAX_ALL = 20;
+
+// sourceToggle: published version or the draft (admins with a draft).
+export function sourceToggle(draft, onPick) {
+  if (!isAdmin() || !hasDraft()) return null;
+  const radio = (value, label) => h('label', {class: 'choice', for: 'src-' + value},
+    h('input', {type: 'radio', name: 'source', id: 'src-' + value, value, checked: draft === (value === 'draft'),
+      onchange: () => onPick(value === 'draft')}), label);
+  return h('fieldset', {class: 'source-toggle', id: 'source-toggle'}, h('legend', null, 'Show'),
+    radio('published', 'Published version'), radio('draft', 'Your draft'));
+}
+
 export function weekView(route, {name}) {
   let from = route.query.get('from');
   if (!isDate(from)) from = mondayOf(todayLocal());
-  const published = state.statuses ? state.statuses.schedules.map((x) => x.name) : [];
-  const names = name ? [name] : published;
-  const go = (f, n = name) => { location.hash = (n ? link('week', n) : '#/week') + '?from=' + f; };
+  const draft = route.query.get('draft') === '1' && isAdmin() && hasDraft();
+  const source = draft ? doc() : state.base.data;
+  const published = (source.schedules || []).map((x) => x.name);
+  const names = name ? [name] : published.slice(0, MAX_ALL);
+  const go = (f, n = name, dr = draft) => { location.hash = (n ? link('week', n) : '#/week') + '?from=' + f + (dr ? '&draft=1' : ''); };
   const pick = h('select', {id: 'week-schedule', value: name || '', onchange: () => go(from, pick.value || undefined)},
     option('', 'All schedules'), published.map((n) => option(n, n)));
   if (name && !published.includes(name)) pick.append(option(name, name));
@@ -158,7 +173,10 @@ export function weekView(route, {name}) {
         h('button', {type: 'button', id: 'week-today', onclick: () => go(mondayOf(todayLocal()))}, 'This week'),
         h('button', {type: 'button', id: 'week-next', onclick: () => go(addDays(from, 7))}, 'Next week ›')),
       h('span', {class: 'range', id: 'week-range'}, `${fmtDate(from)} – ${fmtDate(addDays(from, 6))}`)),
-    h('p', {class: 'hint'}, 'Each row is a day in the schedule’s own time zone, midnight to midnight. Hover or focus a band for its reason. The published version is shown.'),
+    sourceToggle(draft, (dr) => go(from, name, dr)),
+    h('p', {class: 'hint', id: 'week-source'}, 'Each row is a day in the schedule’s own time zone, midnight to midnight. Hover or focus a band for its reason. ',
+      draft ? h('strong', null, 'Your unpublished draft is shown.') : 'The published version is shown.'),
+    !name && published.length > MAX_ALL ? h('p', {class: 'hint'}, `The first ${MAX_ALL} of ${published.length} schedules; pick one above for the others.`) : null,
     legend(),
     body);
 
@@ -168,7 +186,7 @@ export function weekView(route, {name}) {
       h('p', {class: 'loading'}, 'Loading…'));
     return {n, box};
   });
-  if (!names.length) mount(body, h('p', {class: 'muted'}, 'No published schedules.'));
+  if (!names.length) mount(body, h('p', {class: 'muted'}, 'No schedules.'));
   else mount(body, blocks.map((b) => b.box));
 
   let alive = true;
@@ -189,11 +207,11 @@ export function weekView(route, {name}) {
   window.addEventListener('resize', onResize);
   Promise.all(blocks.map(async ({n, box}) => {
     try {
-      const tl = await api.timeline(n, from, addDays(from, 7));
+      const tl = draft ? await api.previewTimeline(source, n, from, addDays(from, 7)) : await api.timeline(n, from, addDays(from, 7));
       if (!alive) return;
       const head = box.querySelector('h2');
       head.append(h('span', {class: 'tz'}, tl.timeZone));
-      if (changed.has(n)) head.append(h('span', {class: 'tag draft'}, 'draft differs'));
+      if (changed.has(n)) head.append(h('span', {class: 'tag draft'}, draft ? 'changed in draft' : 'draft differs'));
       const wrap = h('div', {class: 'svg-wrap'});
       box.querySelector('.loading').replaceWith(wrap, segmentsTable(tl, from));
       const w = wrap.clientWidth;

@@ -1,0 +1,62 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/schedule-manager/schedule-manager/api"
+	"github.com/schedule-manager/schedule-manager/internal/natstest"
+	"github.com/schedule-manager/schedule-manager/publisher/stream"
+)
+
+// An event stream opens with the served version and then announces every
+// version the replica applies, with who published it and why; these
+// events carry no id, so a client's resume point stays in the events
+// stream.
+func TestEventStreamAnnouncesVersions(t *testing.T) {
+	nsrv := natstest.Server(t)
+	_, js := natstest.Connect(t, nsrv.ClientURL())
+	if _, err := stream.EnsureStream(t.Context(), js, stream.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOptions{deps: func(d *api.Deps) { d.Events = stream.NewReader(js, "") }})
+	c, code := openSSE(t, e.url, "", "")
+	if code != http.StatusOK {
+		t.Fatalf("open stream: %d", code)
+	}
+	type versionData struct {
+		Version uint64 `json:"version"`
+		Author  string `json:"author"`
+		Message string `json:"message"`
+		Time    string `json:"time"`
+	}
+	read := func() versionData {
+		t.Helper()
+		m := c.next(t)
+		if m.Event != api.VersionEventType || m.ID != "" {
+			t.Fatalf("event %q id %q, want %s without id", m.Event, m.ID, api.VersionEventType)
+		}
+		var v versionData
+		if err := json.Unmarshal([]byte(m.Data), &v); err != nil {
+			t.Fatalf("data %s: %v", m.Data, err)
+		}
+		return v
+	}
+	if v := read(); v.Version != e.seeded || v.Author != "seed" {
+		t.Errorf("first event: %+v, want version %d by seed", v, e.seeded)
+	}
+	draft := strings.Replace(baseDoc, `"endTime": "17:00"`, `"endTime": "18:00"`, 1)
+	r := e.putConfig(adminToken, draft, e.seeded, "longer hours")
+	expect(t, "put", r, http.StatusOK)
+	v := read()
+	if v.Version != r.num("version") || v.Author != adminName || v.Message != "longer hours" || !strings.HasPrefix(v.Time, "2026-03-02") {
+		t.Errorf("after the publish: %+v", v)
+	}
+	// A manual close is a version too.
+	expect(t, "close", e.post("/api/v1/schedules/Sales/close", adminToken, nil), http.StatusOK)
+	if v := read(); v.Version != r.num("version")+1 || v.Author != adminName {
+		t.Errorf("after the manual close: %+v", v)
+	}
+}
