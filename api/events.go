@@ -127,7 +127,9 @@ func (s *Server) Close() { s.sse.close() }
 // A reconnecting client resumes after the sequence in its Last-Event-ID
 // header (browsers send it), or after ?since=<sequence> (0: every retained
 // event); without either, only new events are sent. ?schedule=<name>
-// limits the stream to one schedule. A ": ping" comment is sent every
+// limits the stream to one schedule; ?versions=true adds the config
+// version events (VersionEventType, opt-in so that a subscriber that reads
+// every event as a CloudEvent is not handed one). A ": ping" comment is sent every
 // heartbeat so proxies keep the connection. Streams are limited in all
 // (Options.SSEMaxClients) and per token name (Options.SSEMaxPerToken), so
 // that no single token can take every slot; a refused stream is answered
@@ -138,6 +140,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, p principal) {
 		return
 	}
 	o, err := followOptions(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	withVersions, err := boolQuery(r, "versions")
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -189,11 +196,18 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, p principal) {
 	}
 	ping := time.NewTicker(s.sseHeartbeat)
 	defer ping.Stop()
-	// New config versions this replica applies are sent too (versions_sse.go).
+	// New config versions this replica applies are sent too, when asked
+	// for (versions_sse.go).
 	versions := time.NewTicker(versionPoll)
 	defer versions.Stop()
+	if !withVersions {
+		versions.Stop()
+	}
 	var vw versionWatch
 	sendVersion := func() bool {
+		if !withVersions {
+			return true
+		}
 		if v, ok := vw.changed(s); ok {
 			return send("event: %s\ndata: %s\n\n", VersionEventType, s.versionEventData(ctx, v))
 		}
@@ -239,4 +253,18 @@ func followOptions(r *http.Request) (stream.FollowOptions, error) {
 	}
 	o.Schedule = q.Get("schedule")
 	return o, nil
+}
+
+// boolQuery reads the optional boolean query parameter name (absent:
+// false).
+func boolQuery(r *http.Request, name string) (bool, error) {
+	q := r.URL.Query()
+	if !q.Has(name) {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(q.Get(name))
+	if err != nil {
+		return false, fmt.Errorf("%s: %s is not true or false", name, quote(q.Get(name)))
+	}
+	return b, nil
 }

@@ -1,10 +1,12 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/schedule-manager/schedule-manager/api"
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
@@ -22,7 +24,7 @@ func TestEventStreamAnnouncesVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, envOptions{deps: func(d *api.Deps) { d.Events = stream.NewReader(js, "") }})
-	c, code := openSSE(t, e.url, "", "")
+	c, code := openSSE(t, e.url, "?versions=true", "")
 	if code != http.StatusOK {
 		t.Fatalf("open stream: %d", code)
 	}
@@ -60,3 +62,49 @@ func TestEventStreamAnnouncesVersions(t *testing.T) {
 		t.Errorf("after the manual close: %+v", v)
 	}
 }
+
+// Version events are opt-in: a stream opened without ?versions=true
+// carries schedule events only, so a subscriber that reads every event as
+// a CloudEvent is never handed one; a value that is not a boolean is
+// refused.
+func TestEventStreamVersionsOptIn(t *testing.T) {
+	nsrv := natstest.Server(t)
+	nc, js := natstest.Connect(t, nsrv.ClientURL())
+	if _, err := stream.EnsureStream(t.Context(), js, stream.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := stream.New(nc, stream.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pub.Close(context.Background()) })
+	e := newEnv(t, envOptions{deps: func(d *api.Deps) { d.Events = stream.NewReader(js, "") }})
+	if _, refused := openSSEAs(t, e.url, "?versions=sometimes", "", viewerToken); refused.code != http.StatusBadRequest || !strings.Contains(refused.body, "versions") {
+		t.Errorf("?versions=sometimes: %d %s, want 400 naming versions", refused.code, refused.body)
+	}
+	c, code := openSSE(t, e.url, "?versions=false", "")
+	if code != http.StatusOK {
+		t.Fatalf("open stream: %d", code)
+	}
+	if m := <-c.msgs; m.Comment != "connected" {
+		t.Fatalf("first message %+v", m)
+	}
+	// A publish moves the served version; the stream still carries only
+	// the schedule event published after it.
+	draft := strings.Replace(baseDoc, `"endTime": "17:00"`, `"endTime": "18:00"`, 1)
+	expect(t, "put", e.putConfig(adminToken, draft, e.seeded, "longer hours"), http.StatusOK)
+	time.Sleep(3 * versionPollForTest)
+	want := sseEvent("Sales", time.Now(), false)
+	if err := pub.Publish(t.Context(), want); err != nil {
+		t.Fatal(err)
+	}
+	if m := c.next(t); m.Event == api.VersionEventType {
+		t.Fatalf("a version event on a stream that did not ask for them: %s", m.Data)
+	} else if ev := decode(t, m); ev.ID != want.ID {
+		t.Errorf("first event %s, want %s", ev.ID, want.ID)
+	}
+}
+
+// versionPollForTest is a little more than the service's poll of the
+// served version.
+const versionPollForTest = 300 * time.Millisecond

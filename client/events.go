@@ -286,8 +286,13 @@ func (s *sseStream) once(ctx context.Context) (delivered bool, err error) {
 	return delivered, errStreamEnded
 }
 
-// dispatch decodes one SSE event and hands it over.
+// dispatch decodes one SSE event and hands it over. Events of other types
+// than a schedule's (a service may add kinds a subscriber did not ask for)
+// are passed over.
 func (s *sseStream) dispatch(ctx context.Context, id, typ string, data []byte) error {
+	if typ != "" && typ != event.TypeOpened && typ != event.TypeClosed {
+		return nil
+	}
 	var ev Event
 	if err := json.Unmarshal(data, &ev.Event); err != nil {
 		return fmt.Errorf("client: event %s (%s) is not a CloudEvent: %w", id, typ, err)

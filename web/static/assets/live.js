@@ -115,7 +115,7 @@ async function connect() {
   const headers = {Authorization: 'Bearer ' + getToken(), Accept: 'text/event-stream'};
   if (lastEventId) headers['Last-Event-ID'] = lastEventId;
   try {
-    res = await fetch('/api/v1/events', {
+    res = await fetch('/api/v1/events?versions=true', {
       headers,
       signal: abort.signal, cache: 'no-store', credentials: 'omit',
     });
