@@ -148,13 +148,14 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 	// Apply the current config before serving, so the first request is
 	// answered. An empty store (no seed) serves an empty config until a
 	// first version is written.
-	if _, err := a.store.Get(startCtx); errors.Is(err, store.ErrNotFound) {
+	// Latest, not Get: the document is read once, by syncConfig.
+	if latest, err := a.store.Latest(startCtx); err == nil && latest == 0 {
 		empty, _ := engine.Compile(engine.Document{})
 		a.sched.Apply(empty, 0, time.Time{})
 		a.servedOne.Do(func() { close(a.served) })
 	}
 	wctx, stopWatch := context.WithCancel(runCtx)
-	watch, err := a.store.Watch(wctx)
+	watch, err := a.store.WatchVersions(wctx)
 	if err != nil {
 		stopWatch()
 		return nil, fmt.Errorf("watch config: %w", err)

@@ -62,10 +62,10 @@ func (a *App) syncConfig(ctx context.Context, watch <-chan store.Entry, stopWatc
 				rewatch = time.After(rewatchDelay)
 				continue
 			}
-			if a.sched.Ready() { // else e, the latest, is the initial state (see catchUp)
-				a.catchUp(ctx, e.Version-1)
-			}
-			a.apply(ctx, e)
+			// The watch says which version is new; catchUp reads it (and
+			// any before it), once, and not at all when this replica
+			// wrote it.
+			a.catchUp(ctx, e.Version)
 		case <-rewatch:
 			rewatch = nil
 			reopen()
@@ -97,7 +97,7 @@ type openedWatch struct {
 // openWatch opens a watch of the config store.
 func (a *App) openWatch(ctx context.Context) openedWatch {
 	wctx, cancel := context.WithCancel(ctx)
-	w, err := a.store.Watch(wctx)
+	w, err := a.store.WatchVersions(wctx)
 	if err != nil {
 		cancel()
 		if ctx.Err() == nil {
@@ -143,7 +143,7 @@ func (a *App) catchUp(ctx context.Context, through uint64) {
 	}
 	for v := from; v <= through && ctx.Err() == nil; v++ {
 		vctx, cancel := a.readContext(ctx, versionTimeout)
-		e, err := a.store.Version(vctx, v)
+		e, cfg, err := a.readVersion(vctx, v)
 		cancel()
 		if errors.Is(err, store.ErrNotFound) {
 			a.markSeen(v) // no such version (a gap in the numbering)
@@ -152,8 +152,22 @@ func (a *App) catchUp(ctx context.Context, through uint64) {
 		if err != nil {
 			return // try again on the next poll
 		}
-		a.apply(ctx, e)
+		a.apply(e, cfg)
 	}
+}
+
+// readVersion reads version v: its metadata, and its document unless
+// this replica compiled that document already (it wrote the version),
+// when cfg is that compiled config.
+func (a *App) readVersion(ctx context.Context, v uint64) (e store.Entry, cfg *engine.Config, err error) {
+	if e, err = a.store.VersionMeta(ctx, v); err != nil {
+		return e, nil, err
+	}
+	if cfg = a.prepared.take(e); cfg != nil {
+		return e, cfg, nil
+	}
+	e, err = a.store.Version(ctx, v)
+	return e, nil, err
 }
 
 // seenVersion is the newest version applied or refused.
@@ -170,10 +184,11 @@ func (a *App) markSeen(v uint64) {
 	a.applyMu.Unlock()
 }
 
-// apply serves entry e if it is newer than the served version. A version
-// that does not validate is logged once and counted; the replica keeps
-// serving the last good one.
-func (a *App) apply(_ context.Context, e store.Entry) {
+// apply serves entry e if it is newer than the served version: cfg, its
+// config compiled by this replica's API when it wrote it, or else e.Data.
+// A version that does not validate is logged once and counted; the
+// replica keeps serving the last good one.
+func (a *App) apply(e store.Entry, cfg *engine.Config) {
 	a.applyMu.Lock()
 	defer a.applyMu.Unlock()
 	a.metrics.latest.Set(float64(max(e.Version, a.latestSeen)))
@@ -182,10 +197,9 @@ func (a *App) apply(_ context.Context, e store.Entry) {
 	if (e.Version <= served && served != 0) || e.Version <= a.refused {
 		return
 	}
-	cfg, reused := a.prepared.take(e), true
+	reused := cfg != nil
 	var err error
 	if cfg == nil {
-		reused = false
 		cfg, err = engine.LoadStored(e.Data) // what an earlier release stored keeps loading
 	}
 	if err != nil {

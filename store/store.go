@@ -65,8 +65,9 @@ type Entry struct {
 	Data []byte `json:"-"`
 	// Meta describes the version.
 	Meta Meta `json:"meta"`
-	// SHA256 is the hex SHA-256 of Data, set with Data: a reader can tell
-	// a document it has compiled already without comparing its bytes.
+	// SHA256 is the hex SHA-256 of Data, set with Data (and, by the
+	// JetStream store, without it too): a reader can tell a document it
+	// has compiled already without comparing, or even reading, its bytes.
 	SHA256 string `json:"-"`
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+
 	"github.com/spf13/pflag"
 
 	"github.com/schedule-manager/schedule-manager/engine"
@@ -20,4 +22,19 @@ func addLimitFlags(fs *pflag.FlagSet) {
 func limitsFromFlags(fs *pflag.FlagSet) engine.Limits {
 	get := func(name string) int { v, _ := fs.GetInt(name); return v }
 	return engine.Limits{Schedules: get("max-schedules"), Rules: get("max-rules"), DocumentBytes: get("max-document-bytes")}
+}
+
+// limitHint names the flag that raises the limit err exceeds ("" when err
+// is over no configurable limit).
+func limitHint(err error) string {
+	var le *engine.LimitError
+	if !errors.As(err, &le) {
+		return ""
+	}
+	flag := map[engine.Limit]string{engine.LimitSchedules: "max-schedules", engine.LimitRules: "max-rules",
+		engine.LimitDocumentBytes: "max-document-bytes"}[le.Limit]
+	if flag == "" {
+		return ""
+	}
+	return "raise the limit with --" + flag + " (serve's setting " + flag + ")"
 }

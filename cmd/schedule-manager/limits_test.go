@@ -49,7 +49,7 @@ func TestValidateLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runCLI(t, "", "validate", "--max-schedules", "2", p)
-	if r.code != 1 || !strings.Contains(r.stderr, "schedules: more than the limit of 2 schedules") {
+	if r.code != 1 || !strings.Contains(r.stderr, "schedules: more than the limit of 2 schedules") || !strings.Contains(r.stderr, "--max-schedules") {
 		t.Errorf("validate over the limit: exit %d, stderr %q", r.code, r.stderr)
 	}
 	if r := runCLI(t, "", "validate", "--max-schedules", "3", p); r.code != 0 {

@@ -70,6 +70,9 @@ error is on stderr; or warnings with --strict), 2 wrong command line.`,
 			cfg, warnings, err := engine.Loader{Limits: limitsFromFlags(cmd.Flags())}.LoadWithWarnings(data, now)
 			if err != nil {
 				printError(c.stderr, &configError{path: displayName(args[0]), err: err})
+				if hint := limitHint(err); hint != "" {
+					fmt.Fprintln(c.stderr, hint)
+				}
 				c.printWarnings(warnings)
 				return errReported
 			}
