@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -106,6 +108,36 @@ type JetStream struct {
 	docs    jetstream.ObjectStore
 	opts    Options
 	log     *slog.Logger
+	last    lastObject
+}
+
+// lastObject is the document object read or written last, kept so that
+// reading it again (a replica applying the version it read for a manual
+// close, or closing schedules on the version it just applied) costs a copy
+// instead of a read of up to 64 MB from the object store. Objects are
+// named by their SHA-256, so a name always means the same bytes.
+type lastObject struct {
+	mu   sync.Mutex
+	name string
+	data []byte
+}
+
+// get returns a copy of the object if it is the one kept.
+func (l *lastObject) get(name string) ([]byte, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.name != name || l.data == nil {
+		return nil, false
+	}
+	return bytes.Clone(l.data), true
+}
+
+// set keeps a copy of object name.
+func (l *lastObject) set(name string, data []byte) {
+	c := bytes.Clone(data)
+	l.mu.Lock()
+	l.name, l.data = name, c
+	l.mu.Unlock()
 }
 
 var _ Store = (*JetStream)(nil)
@@ -304,6 +336,7 @@ func (s *JetStream) putObject(ctx context.Context, name string, data []byte) err
 	if _, err := s.docs.PutBytes(ctx, name, data); err != nil {
 		return fmt.Errorf("put object %s: %w", name, err)
 	}
+	s.last.set(name, data)
 	return nil
 }
 
@@ -372,6 +405,12 @@ func (s *JetStream) entry(ctx context.Context, v uint64, value []byte, withData 
 	}
 	data := rec.inline
 	if rec.Object != "" {
+		// The kept bytes were verified against their name, their SHA-256,
+		// when they were kept; the record must name that digest too.
+		if kept, ok := s.last.get(rec.Object); ok && rec.Object == rec.SHA256 && len(kept) == rec.Size {
+			e.Data = kept
+			return e, rec, nil
+		}
 		data, err = s.readObject(ctx, rec.Object)
 		if err != nil {
 			return Entry{}, rec, fmt.Errorf("version %d: get object %s: %w", v, rec.Object, err)
@@ -379,6 +418,9 @@ func (s *JetStream) entry(ctx context.Context, v uint64, value []byte, withData 
 	}
 	if err := rec.verify(data); err != nil {
 		return Entry{}, rec, fmt.Errorf("version %d: %w", v, err)
+	}
+	if rec.Object != "" && rec.Object == rec.SHA256 {
+		s.last.set(rec.Object, data)
 	}
 	e.Data, e.SHA256 = data, rec.SHA256
 	return e, rec, nil

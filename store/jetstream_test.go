@@ -249,3 +249,39 @@ func TestPresenceBucketComesBack(t *testing.T) {
 		t.Fatalf("replicas after the bucket came back: %+v, %v", reps, err)
 	}
 }
+
+// The document read or written last is kept: reading it again does not
+// touch the object store, every reader gets its own copy, and a record
+// naming another object is read from the object store as before.
+func TestJetStreamKeepsLastObject(t *testing.T) {
+	_, js := natstest.Connect(t, natstest.Server(t).ClientURL())
+	s := newTestJetStream(t, js, Options{InlineMaxBytes: -1})
+	ctx := t.Context()
+	first := largeDoc(1 << 20)
+	v1 := mustPut(t, s, string(first), 0)
+	second := largeDoc(1<<20 + 7)
+	v2 := mustPut(t, s, string(second), v1)
+
+	// v2's object was written last: kept. Gone from the object store, it
+	// is still read (from the copy kept), and a caller's change to its
+	// copy is not seen by the next reader.
+	name := digest(second)
+	if err := s.docs.Delete(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Version(ctx, v2)
+	if err != nil || string(got.Data) != string(second) {
+		t.Fatalf("Version(%d) from the kept object: %d bytes, %v", v2, len(got.Data), err)
+	}
+	got.Data[0] = 'X'
+	if again, err := s.Get(ctx); err != nil || string(again.Data) != string(second) {
+		t.Fatalf("Get after a caller changed its copy: %.20q, %v", again.Data, err)
+	}
+	// v1 is not kept: read from the object store, and kept from then on.
+	if e, err := s.Version(ctx, v1); err != nil || string(e.Data) != string(first) {
+		t.Fatalf("Version(%d): %d bytes, %v", v1, len(e.Data), err)
+	}
+	if _, err := s.Version(ctx, v2); err == nil {
+		t.Fatalf("Version(%d) after its object was deleted and another kept: no error", v2)
+	}
+}

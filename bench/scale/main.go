@@ -366,6 +366,8 @@ func (r *runner) manualCloses(res *result, a, b *proc, doc engine.Document) {
 	var wg sync.WaitGroup
 	lat := make([]time.Duration, count)
 	codes := make([]int, count)
+	var firstBad sync.Once
+	var badBody string
 	for i := range count {
 		p := a
 		if i%2 == 1 {
@@ -374,11 +376,14 @@ func (r *runner) manualCloses(res *result, a, b *proc, doc engine.Document) {
 		name := doc.Schedules[n/2+i].Name
 		wg.Go(func() {
 			t0 := time.Now()
-			code, _, err := request(http.MethodPost, p.base+"/api/v1/schedules/"+pathEscape(name)+"/close", []byte(`{"message":"bench"}`))
+			code, body, err := request(http.MethodPost, p.base+"/api/v1/schedules/"+pathEscape(name)+"/close", []byte(`{"message":"bench"}`))
 			if err != nil {
-				code = -1
+				code, body = -1, []byte(err.Error())
 			}
 			codes[i], lat[i] = code, time.Since(t0)
+			if code != http.StatusOK {
+				firstBad.Do(func() { badBody = fmt.Sprintf("%d %s", code, short(string(body))) })
+			}
 		})
 	}
 	wg.Wait()
@@ -390,7 +395,13 @@ func (r *runner) manualCloses(res *result, a, b *proc, doc engine.Document) {
 		}
 	}
 	slices.Sort(lat)
-	res.set("500 manual closes", "all answered in %s (p50 %s, max %s; %d not 200)", ms(wall), ms(lat[count/2]), ms(lat[count-1]), bad)
+	if bad > 0 {
+		for _, p := range []*proc{a, b} {
+			fmt.Printf("  (%s's log: %s)\n", p.name, lastLines(p.stderr.String(), 8))
+		}
+	}
+	res.set("500 manual closes", "all answered in %s (p50 %s, max %s; %d not 200%s)", ms(wall), ms(lat[count/2]), ms(lat[count-1]), bad,
+		map[bool]string{true: ", first: " + badBody}[bad > 0])
 }
 
 func pathEscape(s string) string {
