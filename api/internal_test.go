@@ -95,18 +95,6 @@ func TestAppendResponseMatchesMarshal(t *testing.T) {
 	}
 }
 
-func FuzzAppendString(f *testing.F) {
-	for _, s := range hostileStrings() {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendString(nil, s); string(got) != string(want) {
-			t.Errorf("appendString(%q) = %s, want %s", s, got, want)
-		}
-	})
-}
-
 func TestAppendResponseAllocs(t *testing.T) {
 	r := checkresult.Response{IsOpen: true, Schedule: "Support", TimeZone: "America/Chicago", At: time.Now(),
 		Rule: &checkresult.Rule{ID: "a", Name: "b"}, NextTransition: &checkresult.Next{At: time.Now()}, NextOpening: time.Now(), ConfigVersion: 7}
