@@ -145,7 +145,7 @@ func (b *manualBatcher) try(ctx context.Context, batch []*manualRequest) (outcom
 	for i, r := range batch {
 		edits[i] = r.edit
 	}
-	out, results, err := engine.SetManualCloses(e.Data, edits)
+	out, cfg, results, err := engine.SetManualClosesConfig(e.Data, edits)
 	if err != nil {
 		return fail(errStoredInvalid{version: e.Version, err: err})
 	}
@@ -163,6 +163,9 @@ func (b *manualBatcher) try(ctx context.Context, batch []*manualRequest) (outcom
 	}
 	if !changed {
 		return outcomes, false
+	}
+	if s.prepared != nil {
+		s.prepared(out, cfg) // this replica serves it without compiling it again
 	}
 	meta := store.Meta{Author: strings.Join(authors, ", "), Message: joinMessages(messages), Time: s.now().UTC()}
 	v, err := s.store.Put(ctx, out, e.Version, meta)

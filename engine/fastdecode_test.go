@@ -127,3 +127,38 @@ func TestFastDecodeInterns(t *testing.T) {
 }
 
 func unsafeStringData(s string) *byte { return unsafe.StringData(s) }
+
+// FuzzSpansFast: whenever the fast scanner lists the members of an object
+// or the elements of an array, encoding/json lists the same ones at the
+// same places (the manual-close editor splices there).
+func FuzzSpansFast(f *testing.F) {
+	for _, s := range fastDecodeSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`[ {"a" : 1 , "b":[1, {"c":"\u00e9"}]} , "x\"y", -1.5e3, true, null ]`))
+	f.Add([]byte(` { "schedules" : [ { "name" : "S", "manualClose" : false } ] , "rules" : [] } `))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		whole := span{0, len(data)}
+		for len(data) > 0 && isSpace(data[whole.start]) && whole.start < whole.end-1 {
+			whole.start++
+		}
+		if fast, ok := membersFast(data, whole); ok {
+			std, err := objectMembersJSON(data, whole)
+			if err != nil {
+				t.Fatalf("%q: fast scanner read %d members, encoding/json fails: %v", data, len(fast), err)
+			}
+			if len(fast) != len(std) || (len(fast) > 0 && !reflect.DeepEqual(fast, std)) {
+				t.Fatalf("%q:\nfast %v\nstd  %v", data, fast, std)
+			}
+		}
+		if fast, ok := elementsFast(data, whole); ok {
+			std, err := arrayElementsJSON(data, whole)
+			if err != nil {
+				t.Fatalf("%q: fast scanner read %d elements, encoding/json fails: %v", data, len(fast), err)
+			}
+			if len(fast) != len(std) || (len(fast) > 0 && !reflect.DeepEqual(fast, std)) {
+				t.Fatalf("%q:\nfast %v\nstd  %v", data, fast, std)
+			}
+		}
+	})
+}

@@ -38,8 +38,12 @@ func checkURLs(base string, names []string) []string {
 }
 
 // measure runs conns workers for d, each on its own keep-alive connection
-// asking for a random URL of urls, and records every request.
-func measure(urls []string, d time.Duration, conns int) round {
+// asking for a random URL of urls, and records every request: as fast as
+// the service answers, or, when rate is positive, rate requests a second
+// in all (each worker sends on its own fixed schedule, the latency counted
+// from the instant a request was due, so a stall is not hidden by the
+// requests it kept from being sent).
+func measure(urls []string, d time.Duration, conns int, rate float64) round {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
@@ -52,8 +56,17 @@ func measure(urls []string, d time.Duration, conns int) round {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano())))
 			local := make([]sample, 0, 1<<14)
+			var every time.Duration
+			if rate > 0 {
+				every = time.Duration(float64(conns) / rate * float64(time.Second))
+			}
+			due := start.Add(time.Duration(w) * every / time.Duration(conns))
 			for {
 				t0 := time.Now()
+				if every > 0 {
+					time.Sleep(time.Until(due))
+					t0, due = due, due.Add(every)
+				}
 				if !t0.Before(deadline) {
 					break
 				}

@@ -65,6 +65,7 @@ func main() {
 	serveArgs := flag.String("serve-args", "", "extra arguments of every serve (space-separated)")
 	refuseArgs := flag.String("refuse-args", "", "extra arguments of the service the refusal is measured on (e.g. --max-schedules 20000)")
 	keep := flag.Bool("keep", false, "keep the data directories")
+	flipRate := flag.Float64("flip-rate", 0, "check-schedule requests a second during the flip (0: as fast as the service answers)")
 	flag.Parse()
 	if *trivial != "" {
 		if err := serveTrivial(*trivial); err != nil {
@@ -78,7 +79,7 @@ func main() {
 		os.Exit(2)
 	}
 	r := &runner{bin: *bin, only: strings.Split(*only, ","), duration: *duration, rounds: *rounds, conns: *conns,
-		extra: strings.Fields(*serveArgs), refuse: strings.Fields(*refuseArgs), keep: *keep}
+		extra: strings.Fields(*serveArgs), refuse: strings.Fields(*refuseArgs), keep: *keep, flipRate: *flipRate}
 	var err error
 	if r.dir, err = os.MkdirTemp("", "scale"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -111,6 +112,7 @@ type runner struct {
 	extra    []string
 	refuse   []string
 	keep     bool
+	flipRate float64
 }
 
 func (r *runner) do(s string) bool { return slices.Contains(r.only, s) }
@@ -336,8 +338,8 @@ func (r *runner) load(res *result, a *proc, doc engine.Document) {
 	var p99c, p99t time.Duration
 	var errs int64
 	for range r.rounds {
-		rt := measure(trivial, r.duration, r.conns)
-		rc := measure(check, r.duration, r.conns)
+		rt := measure(trivial, r.duration, r.conns, 0)
+		rc := measure(check, r.duration, r.conns, 0)
 		t, c = append(t, rt.rps), append(c, rc.rps)
 		q, _ := quantile(rc.samples, 0, r.duration, .99)
 		p99c = max(p99c, q)
@@ -504,7 +506,7 @@ func (r *runner) flip(res *result, n int) {
 	time.Sleep(time.Until(at.Add(-lead)))
 	var rd round
 	done := make(chan struct{})
-	go func() { rd = measure(checkURLs(p.base, names), 2*lead, r.conns); close(done) }()
+	go func() { rd = measure(checkURLs(p.base, names), 2*lead, r.conns, r.flipRate); close(done) }()
 	var storedAt time.Time
 	var stored uint64
 	deadline := at.Add(2 * time.Minute)
@@ -527,7 +529,11 @@ func (r *runner) flip(res *result, n int) {
 	pBefore, nb := quantile(rd.samples, 0, atRel, .99)
 	pDuring, nd := quantile(rd.samples, atRel, atRel+max(flipTook, 100*time.Millisecond), .99)
 	res.set("flip → stored", "%s for %d events", ms(flipTook), stored)
-	res.set("check p99 before/during flip", "%s / %s (%d / %d requests)", pBefore.Round(100*time.Microsecond), pDuring.Round(100*time.Microsecond), nb, nd)
+	load := "as fast as answered"
+	if r.flipRate > 0 {
+		load = fmt.Sprintf("at %.0f req/s", r.flipRate)
+	}
+	res.set("check p99 before/during flip", "%s / %s (%d / %d requests, %s)", pBefore.Round(100*time.Microsecond), pDuring.Round(100*time.Microsecond), nb, nd, load)
 	if v, ok := metric(p.base, "schedmgr_scheduler_lock_hold_max_seconds"); ok {
 		res.set("longest lock hold", "%s", ms(time.Duration(v*float64(time.Second))))
 	}
