@@ -61,9 +61,13 @@ func (s *Scheduler) processDue(now time.Time) (due time.Time, ok bool) {
 	var buf []extension
 	for {
 		// The list is allocated here, not under the lock (an allocation
-		// there may have to help the garbage collector first).
+		// there may have to help the garbage collector first), and small:
+		// this runs at every wake-up, and horizons come due for extension
+		// a few at a time (they are jittered), so a chunk's worth (over
+		// 200 KB, cleared each time) cost more than the rare growth under
+		// the lock.
 		if buf == nil {
-			buf = make([]extension, 0, dueChunk)
+			buf = make([]extension, 0, 64)
 		}
 		extend, more := s.fireDue(now, buf)
 		s.deliver()
