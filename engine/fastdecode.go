@@ -509,48 +509,38 @@ func (d *fastDecoder) document(doc *Document) {
 	d.object(func(name []byte) uint32 {
 		switch string(name) {
 		case "rules":
-			if d.peek() == '[' && d.hints.rules > 0 {
-				doc.Rules = make([]Rule, 0, d.hints.rules)
-			}
-			null := d.array(func() {
-				doc.Rules = append(doc.Rules, Rule{})
-				d.rule(&doc.Rules[len(doc.Rules)-1])
-			})
-			switch {
-			case null:
-				doc.Rules = nil
-			case doc.Rules == nil:
-				doc.Rules = []Rule{}
-			}
+			arrayOf(d, &doc.Rules, d.hints.rules, d.rule)
 			return 1
 		case "schedules":
-			if d.peek() == '[' && d.hints.schedules > 0 {
-				doc.Schedules = make([]ScheduleDoc, 0, d.hints.schedules)
-			}
-			null := d.array(func() {
-				doc.Schedules = append(doc.Schedules, ScheduleDoc{})
-				d.schedule(&doc.Schedules[len(doc.Schedules)-1])
-			})
-			switch {
-			case null:
-				doc.Schedules = nil
-			case doc.Schedules == nil:
-				doc.Schedules = []ScheduleDoc{}
-			}
+			arrayOf(d, &doc.Schedules, d.hints.schedules, d.schedule)
 			return 2
 		case "calendars":
-			null := d.array(func() {
-				doc.Calendars = append(doc.Calendars, CalendarDoc{})
-				d.calendar(&doc.Calendars[len(doc.Calendars)-1])
-			})
-			if !null && doc.Calendars == nil {
-				doc.Calendars = []CalendarDoc{}
-			}
+			arrayOf(d, &doc.Calendars, 0, d.calendar)
 			return 4
 		}
 		return d.unknownMember(name, "rules", "schedules", "calendars")
 	})
 	d.afterValue()
+}
+
+// arrayOf reads an array into *dst, elem decoding each element, as
+// encoding/json does: null gives nil, [] a non-nil empty slice. hint, when
+// positive, is the number of elements expected.
+func arrayOf[T any](d *fastDecoder, dst *[]T, hint int, elem func(*T)) {
+	if d.peek() == '[' && hint > 0 {
+		*dst = make([]T, 0, hint)
+	}
+	null := d.array(func() {
+		var zero T
+		*dst = append(*dst, zero)
+		elem(&(*dst)[len(*dst)-1])
+	})
+	switch {
+	case null:
+		*dst = nil
+	case *dst == nil:
+		*dst = []T{}
+	}
 }
 
 func (d *fastDecoder) rule(r *Rule) {
