@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/schedule-manager/schedule-manager/examples"
 	"github.com/schedule-manager/schedule-manager/internal/poll"
 )
@@ -249,5 +251,53 @@ func TestHTTPPortInUse(t *testing.T) {
 	_, err := Start(context.Background(), o)
 	if err == nil || !strings.Contains(err.Error(), "http-addr") {
 		t.Fatalf("want an http-addr error, got %v", err)
+	}
+}
+
+// The writing replica serves its own versions with the config it compiled
+// while validating them (never reading its document back); the other
+// replica reads and compiles each version once.
+func TestWriterServesItsOwnVersionsWithoutReadingThem(t *testing.T) {
+	a := start(t, testOptions(t, t.TempDir()))
+	ob := testOptions(t, t.TempDir())
+	ob.NATSURL = serviceURL(t, a)
+	ob.ReplicaID = "replica-b"
+	b := start(t, ob)
+	count := func(r *App, how string) float64 {
+		return testutil.ToFloat64(r.metrics.applied.WithLabelValues(how))
+	}
+	aRead, aWriter := count(a, compiledOnRead), count(a, compiledByWriter)
+	bRead, bWriter := count(b, compiledOnRead), count(b, compiledByWriter)
+
+	// A manual close, then a whole document written by PUT.
+	putManualClose(t, a, "Ops 24x7")
+	var cfg struct {
+		Version uint64          `json:"version"`
+		Data    json.RawMessage `json:"data"`
+	}
+	call(t, "GET", "http://"+a.HTTPAddr()+"/api/v1/config", adminToken, nil, &cfg)
+	var put struct {
+		Version uint64 `json:"version"`
+	}
+	body := map[string]any{"version": cfg.Version, "data": cfg.Data, "message": "same document, new version"}
+	if code := call(t, "PUT", "http://"+a.HTTPAddr()+"/api/v1/config", adminToken, body, &put); code != 200 {
+		t.Fatalf("PUT: %d", code)
+	}
+	poll.Until(t, fmt.Sprintf("both replicas serving version %d", put.Version), func() bool {
+		_, va := a.Scheduler().Config()
+		_, vb := b.Scheduler().Config()
+		return va == put.Version && vb == put.Version
+	})
+	if got := count(a, compiledByWriter) - aWriter; got != 2 {
+		t.Errorf("replica a applied %v of its 2 versions with the config it compiled, want 2", got)
+	}
+	if got := count(a, compiledOnRead) - aRead; got != 0 {
+		t.Errorf("replica a read %v of its own versions back", got)
+	}
+	if got := count(b, compiledOnRead) - bRead; got != 2 {
+		t.Errorf("replica b read and compiled %v versions, want 2 (once each)", got)
+	}
+	if got := count(b, compiledByWriter) - bWriter; got != 0 {
+		t.Errorf("replica b claims to have written %v versions", got)
 	}
 }

@@ -209,6 +209,11 @@ func (a *App) apply(e store.Entry, cfg *engine.Config) {
 		return
 	}
 	a.sched.Apply(cfg, e.Version, e.Meta.Time)
+	if reused {
+		a.metrics.applied.WithLabelValues(compiledByWriter).Inc()
+	} else {
+		a.metrics.applied.WithLabelValues(compiledOnRead).Inc()
+	}
 	a.metrics.lag.Set(0)
 	a.log.Info("config applied", "version", e.Version, "schedules", len(cfg.Schedules()), "author", e.Meta.Author,
 		"compiled_by_writer", reused)
