@@ -72,19 +72,29 @@ export function calendarsView() {
   }
 
   async function refresh(id) {
+    let written = 0;
     try {
       const r = await api.refreshCalendar(id);
       if (r.version) state.published = r.version; // ours: no "published by" notice
+      if (r.changed) written = r.version;
       notify(r.changed ? `Fetched: the calendar changed (version ${r.version}).` : 'Fetched: no change.');
     } catch (e) {
       notify(e.message, 'error');
     }
-    await reloadAll();
+    await reloadAll(written);
   }
 
-  async function reloadAll() {
+  // reloadAll reloads the calendars and the config. The calendar list is
+  // what this replica serves, which follows a write by a few milliseconds
+  // (longer with a large config): after a write of version atLeast, it is
+  // asked again until it shows that version (for up to 5 s).
+  async function reloadAll(atLeast = 0) {
     try {
-      await loadCalendars();
+      for (let tries = 0; ; tries++) {
+        const c = await loadCalendars();
+        if (!(atLeast > (c.version || 0)) || tries >= 50) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       await loadBase();
     } catch (e) {
       reportError(e);
@@ -119,9 +129,10 @@ export function calendarsView() {
     const body = {name: nameIn.value.trim()};
     if (file) body.ics = await file.text();
     else body.url = urlIn.value.trim();
+    let written = 0;
     try {
       const r = await api.putCalendar(id, body);
-      state.published = r.version;
+      state.published = written = r.version;
       notify(r.fetchError ? `Saved (version ${r.version}), but the first fetch failed: ${r.fetchError}` : `Saved calendar “${id}” (version ${r.version}).`,
         r.fetchError ? 'error' : 'ok');
       idIn.value = nameIn.value = urlIn.value = '';
@@ -131,7 +142,7 @@ export function calendarsView() {
       formError.textContent = e.message;
       return;
     }
-    await reloadAll();
+    await reloadAll(written);
   }
 
   const el = h('section', {class: 'view'},
