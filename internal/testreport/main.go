@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -106,6 +107,7 @@ func (t *tally) add(w io.Writer, e event) {
 	case "fail":
 		if e.Test == "" {
 			t.pkgFailed++
+			t.unfinished(w, e.Package)
 			for _, o := range t.out[k] {
 				if !strings.HasPrefix(o, "FAIL\t") && o != "FAIL\n" {
 					fmt.Fprint(w, o)
@@ -137,6 +139,29 @@ func (t *tally) add(w io.Writer, e event) {
 			s := skipped{e.Package, e.Test, strings.Join(reason, " ")}
 			t.skips = append(t.skips, s)
 			fmt.Fprintf(w, "--- SKIP: %s (%s): %s\n", s.test, s.pkg, s.reason)
+		}
+		delete(t.out, k)
+	}
+}
+
+// unfinished prints the output of pkg's tests that have no result: the
+// package died while they ran (a timeout's goroutine dump, a crash), and
+// go test -json files that output under the running test.
+func (t *tally) unfinished(w io.Writer, pkg string) {
+	prefix := key(pkg, "")
+	var keys []string
+	for k := range t.out {
+		if strings.HasPrefix(k, prefix) && k != prefix {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "--- DID NOT FINISH: %s (%s)\n", strings.TrimPrefix(k, prefix), pkg)
+		for _, o := range t.out[k] {
+			if !isFramingLine(o) {
+				fmt.Fprint(w, o)
+			}
 		}
 		delete(t.out, k)
 	}

@@ -50,6 +50,16 @@ const (
 {"Action":"output","Package":"example.com/f","Output":"panic: test timed out after 10m0s\n"}
 {"Action":"fail","Package":"example.com/f","Elapsed":600}
 `
+	// As Go 1.26 writes a timeout: the dump is the running subtest's output.
+	timedOut = `{"Action":"run","Package":"example.com/h","Test":"TestHang"}
+{"Action":"output","Package":"example.com/h","Test":"TestHang","Output":"=== RUN   TestHang\n"}
+{"Action":"run","Package":"example.com/h","Test":"TestHang/sub"}
+{"Action":"output","Package":"example.com/h","Test":"TestHang/sub","Output":"=== RUN   TestHang/sub\n"}
+{"Action":"output","Package":"example.com/h","Test":"TestHang/sub","Output":"panic: test timed out after 2s\n"}
+{"Action":"output","Package":"example.com/h","Test":"TestHang/sub","Output":"goroutine 7 [select]:\n"}
+{"Action":"output","Package":"example.com/h","Output":"FAIL\texample.com/h\t2.016s\n"}
+{"Action":"fail","Package":"example.com/h","Elapsed":2.017}
+`
 )
 
 func TestReport(t *testing.T) {
@@ -78,6 +88,9 @@ func TestReport(t *testing.T) {
 			has: []string{"?   \texample.com/e\t[no test files]", "tests: 1 passed, 0 failed, 0 skipped"}},
 		{name: "a timeout's panic is shown", input: pkgPass + panicked, ok: false,
 			has: []string{"panic: test timed out", "FAIL\texample.com/f"}},
+		{name: "a timeout inside a test shows the dump and the tests that did not finish", input: pkgPass + timedOut, ok: false,
+			has:    []string{"--- DID NOT FINISH: TestHang/sub (example.com/h)", "panic: test timed out after 2s", "goroutine 7 [select]:", "FAIL\texample.com/h"},
+			hasNot: []string{"=== RUN"}},
 		{name: "a cached result says so", input: pkgCached, ok: true, has: []string{"ok  \texample.com/g\t(cached)"}},
 		{name: "no package passed", input: pkgNoTests, ok: false, has: []string{"no test package passed"}},
 		{name: "nothing at all", input: "", ok: false, has: []string{"no test package passed", "tests: 0 passed, 0 failed, 0 skipped"}},
