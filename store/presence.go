@@ -125,6 +125,12 @@ func (p *Presence) Withdraw(ctx context.Context, replicaID string) error {
 	return nil
 }
 
+// listAttempt bounds one listing of the replicas bucket. A KV watch can
+// miss its end-of-initial-values marker when an announcement expires
+// while the watch starts (seen under load: the listing then waits for its
+// context, for ever without a deadline); a new watch does not.
+const listAttempt = 2 * time.Second
+
 // Replicas lists the replicas whose announcement has not expired, sorted
 // by ID.
 func (p *Presence) Replicas(ctx context.Context) ([]ReplicaStatus, error) {
@@ -132,6 +138,18 @@ func (p *Presence) Replicas(ctx context.Context) ([]ReplicaStatus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: list replicas: %w", err)
 	}
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, listAttempt)
+		out, err := listReplicas(actx, kv)
+		cancel()
+		if err == nil || ctx.Err() != nil || attempt == 3 {
+			return out, err
+		}
+	}
+}
+
+// listReplicas reads every announcement of kv once.
+func listReplicas(ctx context.Context, kv jetstream.KeyValue) ([]ReplicaStatus, error) {
 	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, fmt.Errorf("store: list replicas: %w", err)
