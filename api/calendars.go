@@ -137,13 +137,11 @@ func (s *Server) putCalendar(w http.ResponseWriter, r *http.Request, p principal
 	}
 	var req putCalendarRequest
 	if err := decodeJSON(body, &req); err != nil {
-		s.metrics.write(writeInvalid)
-		writeError(w, http.StatusBadRequest, err.Error())
+		s.badRequest(w, err.Error())
 		return
 	}
-	if len([]rune(req.Message)) > maxMessageRunes {
-		s.metrics.write(writeInvalid)
-		writeErrorf(w, http.StatusBadRequest, `"message" is longer than %d characters`, maxMessageRunes)
+	if messageTooLong(req.Message) {
+		s.badRequest(w, tooLongMessage())
 		return
 	}
 	c := engine.CalendarDoc{ID: id, Name: req.Name, ICS: req.ICS, URL: req.URL, Refresh: req.Refresh}

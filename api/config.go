@@ -47,6 +47,21 @@ type configHead struct {
 // maxMessageRunes bounds a change message.
 const maxMessageRunes = 1000
 
+// messageTooLong reports whether a change message is over maxMessageRunes.
+func messageTooLong(m string) bool { return utf8.RuneCountInString(m) > maxMessageRunes }
+
+// tooLongMessage is the answer to a message over maxMessageRunes.
+func tooLongMessage() string {
+	return fmt.Sprintf(`"message" is longer than %d characters`, maxMessageRunes)
+}
+
+// badRequest answers a malformed write request (400) and counts it as
+// invalid.
+func (s *Server) badRequest(w http.ResponseWriter, msg string) {
+	s.metrics.write(writeInvalid)
+	writeError(w, http.StatusBadRequest, msg)
+}
+
 // presenceTimeout bounds the replica listing of GET /api/v1/config: during a
 // NATS failover the answer says "not known to be deployed" rather than
 // waiting.
@@ -125,22 +140,18 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) 
 	}
 	var req putConfigRequest
 	if err := decodeEnvelope(body, doc, &req, &req.Data); err != nil {
-		s.metrics.write(writeInvalid)
-		writeError(w, http.StatusBadRequest, err.Error())
+		s.badRequest(w, err.Error())
 		return
 	}
 	switch {
 	case req.Version == nil:
-		s.metrics.write(writeInvalid)
-		writeError(w, http.StatusBadRequest, `"version" is required: send the version you loaded (GET /api/v1/config), or 0 to create the first config`)
+		s.badRequest(w, `"version" is required: send the version you loaded (GET /api/v1/config), or 0 to create the first config`)
 		return
 	case len(req.Data) == 0 || string(req.Data) == "null":
-		s.metrics.write(writeInvalid)
-		writeError(w, http.StatusBadRequest, `"data" is required: the config document {"rules": [...], "schedules": [...]}`)
+		s.badRequest(w, `"data" is required: the config document {"rules": [...], "schedules": [...]}`)
 		return
-	case utf8.RuneCountInString(req.Message) > maxMessageRunes:
-		s.metrics.write(writeInvalid)
-		writeErrorf(w, http.StatusBadRequest, `"message" is longer than %d characters`, maxMessageRunes)
+	case messageTooLong(req.Message):
+		s.badRequest(w, tooLongMessage())
 		return
 	}
 	cfg, warnings, err := s.loader.LoadWithWarnings(req.Data, s.now())

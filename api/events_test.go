@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/schedule-manager/schedule-manager/api"
 	"github.com/schedule-manager/schedule-manager/event"
 	"github.com/schedule-manager/schedule-manager/internal/natstest"
@@ -146,10 +148,11 @@ type sseEnv struct {
 	pub *stream.Publisher
 }
 
-func newSSEEnv(t *testing.T, opts api.Options, writeTimeout time.Duration) sseEnv {
+// eventStream starts a NATS server with the events stream and returns it
+// and a publisher into it.
+func eventStream(t *testing.T) (jetstream.JetStream, *stream.Publisher) {
 	t.Helper()
-	nsrv := natstest.Server(t)
-	nc, js := natstest.Connect(t, nsrv.ClientURL())
+	nc, js := natstest.Connect(t, natstest.Server(t).ClientURL())
 	if _, err := stream.EnsureStream(t.Context(), js, stream.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +161,12 @@ func newSSEEnv(t *testing.T, opts api.Options, writeTimeout time.Duration) sseEn
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pub.Close(context.Background()) })
+	return js, pub
+}
+
+func newSSEEnv(t *testing.T, opts api.Options, writeTimeout time.Duration) sseEnv {
+	t.Helper()
+	js, pub := eventStream(t)
 	if opts.Tokens == nil {
 		opts.Tokens = []api.Token{{Name: viewerName, Role: api.RoleViewer, SHA256: api.HashToken(viewerToken)}}
 	}

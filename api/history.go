@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/schedule-manager/schedule-manager/store"
 )
@@ -118,18 +117,15 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request, p principal) {
 	}
 	var req rollbackRequest
 	if err := decodeJSON(body, &req); err != nil {
-		s.metrics.write(writeInvalid)
-		writeError(w, http.StatusBadRequest, err.Error())
+		s.badRequest(w, err.Error())
 		return
 	}
 	switch {
 	case req.Version == 0:
-		s.metrics.write(writeInvalid)
-		writeError(w, http.StatusBadRequest, `"version" is required: the version to restore (see GET /api/v1/history)`)
+		s.badRequest(w, `"version" is required: the version to restore (see GET /api/v1/history)`)
 		return
-	case utf8.RuneCountInString(req.Message) > maxMessageRunes:
-		s.metrics.write(writeInvalid)
-		writeErrorf(w, http.StatusBadRequest, `"message" is longer than %d characters`, maxMessageRunes)
+	case messageTooLong(req.Message):
+		s.badRequest(w, tooLongMessage())
 		return
 	}
 	ctx, cancel := s.ctx(r)

@@ -47,14 +47,12 @@ func (s *Server) manualCloseHandler(closed bool) handlerFunc {
 		var mb messageBody
 		if len(bytes.TrimSpace(body)) > 0 {
 			if err := decodeJSON(body, &mb); err != nil {
-				s.metrics.write(writeInvalid)
-				writeError(w, http.StatusBadRequest, err.Error())
+				s.badRequest(w, err.Error())
 				return
 			}
 		}
-		if len([]rune(mb.Message)) > maxMessageRunes {
-			s.metrics.write(writeInvalid)
-			writeErrorf(w, http.StatusBadRequest, `"message" is longer than %d characters`, maxMessageRunes)
+		if messageTooLong(mb.Message) {
+			s.badRequest(w, tooLongMessage())
 			return
 		}
 		if mb.Message == "" {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/internal/text"
 	"github.com/schedule-manager/schedule-manager/store"
 )
 
@@ -204,8 +205,8 @@ func earliest(batch []*manualRequest) context.Context {
 // shortened to the limit of one message.
 func joinMessages(msgs []string) string {
 	out := strings.Join(msgs, "; ")
-	if r := []rune(out); len(r) > maxMessageRunes {
-		out = string(r[:maxMessageRunes-1]) + "…"
+	if messageTooLong(out) {
+		out = text.Truncate(out, maxMessageRunes-1) // and "…": maxMessageRunes in all
 	}
 	return out
 }

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/api"
-	"github.com/schedule-manager/schedule-manager/internal/natstest"
 	"github.com/schedule-manager/schedule-manager/publisher/stream"
 )
 
@@ -18,11 +16,7 @@ import (
 // events carry no id, so a client's resume point stays in the events
 // stream.
 func TestEventStreamAnnouncesVersions(t *testing.T) {
-	nsrv := natstest.Server(t)
-	_, js := natstest.Connect(t, nsrv.ClientURL())
-	if _, err := stream.EnsureStream(t.Context(), js, stream.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	js, _ := eventStream(t)
 	e := newEnv(t, envOptions{deps: func(d *api.Deps) { d.Events = stream.NewReader(js, "") }})
 	c, code := openSSE(t, e.url, "?versions=true", "")
 	if code != http.StatusOK {
@@ -68,16 +62,7 @@ func TestEventStreamAnnouncesVersions(t *testing.T) {
 // a CloudEvent is never handed one; a value that is not a boolean is
 // refused.
 func TestEventStreamVersionsOptIn(t *testing.T) {
-	nsrv := natstest.Server(t)
-	nc, js := natstest.Connect(t, nsrv.ClientURL())
-	if _, err := stream.EnsureStream(t.Context(), js, stream.StreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	pub, err := stream.New(nc, stream.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pub.Close(context.Background()) })
+	js, pub := eventStream(t)
 	e := newEnv(t, envOptions{deps: func(d *api.Deps) { d.Events = stream.NewReader(js, "") }})
 	if _, refused := openSSEAs(t, e.url, "?versions=sometimes", "", viewerToken); refused.code != http.StatusBadRequest || !strings.Contains(refused.body, "versions") {
 		t.Errorf("?versions=sometimes: %d %s, want 400 naming versions", refused.code, refused.body)
