@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/schedule-manager/schedule-manager/event"
+	"github.com/schedule-manager/schedule-manager/internal/jscopy"
 )
 
 // The embedded NATS server keeps two accounts apart (DESIGN.md §6,
@@ -401,7 +402,7 @@ func (c *StoreConn) ensureReaderMirror(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := js.CreateOrUpdateStream(ctx, ReaderMirrorConfig(src.CachedInfo().Config)); err != nil {
+	if _, err := jscopy.Ensure(ctx, js, ReaderMirrorConfig(src.CachedInfo().Config)); err != nil {
 		return fmt.Errorf("readers' mirror of %s: %w", event.StreamName, err)
 	}
 	return nil

@@ -66,6 +66,7 @@ func main() {
 	refuseArgs := flag.String("refuse-args", "", "extra arguments of the service the refusal is measured on (e.g. --max-schedules 20000)")
 	keep := flag.Bool("keep", false, "keep the data directories")
 	flipRate := flag.Float64("flip-rate", 0, "check-schedule requests a second during the flip (0: as fast as the service answers)")
+	flipConns := flag.Int("flip-conns", -1, "connections of the load during the flip (-1: -conns; 0: no load, to measure the flip alone)")
 	flag.Parse()
 	if *trivial != "" {
 		if err := serveTrivial(*trivial); err != nil {
@@ -79,7 +80,7 @@ func main() {
 		os.Exit(2)
 	}
 	r := &runner{bin: *bin, only: strings.Split(*only, ","), duration: *duration, rounds: *rounds, conns: *conns,
-		extra: strings.Fields(*serveArgs), refuse: strings.Fields(*refuseArgs), keep: *keep, flipRate: *flipRate}
+		extra: strings.Fields(*serveArgs), refuse: strings.Fields(*refuseArgs), keep: *keep, flipRate: *flipRate, flipConns: *flipConns}
 	var err error
 	if r.dir, err = os.MkdirTemp("", "scale"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -112,7 +113,8 @@ type runner struct {
 	extra    []string
 	refuse   []string
 	keep     bool
-	flipRate float64
+	flipRate  float64
+	flipConns int // -1: conns
 }
 
 func (r *runner) do(s string) bool { return slices.Contains(r.only, s) }
@@ -494,6 +496,7 @@ func (r *runner) flip(res *result, n int) {
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	lead := 4 * time.Second
+	fmt.Fprintf(os.Stderr, "flip at %s\n", at.Format(time.RFC3339))
 	if time.Until(at) < lead+time.Second {
 		res.set("flip → stored", "missed: the service was ready %s after the flip instant's lead time", ms(-time.Until(at.Add(-lead))))
 		return
@@ -506,7 +509,17 @@ func (r *runner) flip(res *result, n int) {
 	time.Sleep(time.Until(at.Add(-lead)))
 	var rd round
 	done := make(chan struct{})
-	go func() { rd = measure(checkURLs(p.base, names), 2*lead, r.conns, r.flipRate); close(done) }()
+	conns := r.conns
+	if r.flipConns >= 0 {
+		conns = r.flipConns
+	}
+	if conns > 0 {
+		go func() { rd = measure(checkURLs(p.base, names), 2*lead, conns, r.flipRate); close(done) }()
+	} else {
+		close(done)
+	}
+	time.Sleep(time.Until(at))
+	u0, s0 := p.cpuTimes()
 	var storedAt time.Time
 	var stored uint64
 	deadline := at.Add(2 * time.Minute)
@@ -519,12 +532,18 @@ func (r *runner) flip(res *result, n int) {
 		stored = msgs - before
 		time.Sleep(10 * time.Millisecond)
 	}
+	u1, s1 := p.cpuTimes()
 	<-done
 	if storedAt.IsZero() {
 		res.set("flip → stored", "only %d of %d events stored 2 minutes after the instant", stored, n)
 		return
 	}
 	flipTook := storedAt.Sub(at)
+	res.set("flip CPU", "%s of the service's CPU from the instant to the last event stored (%s user, %s system)", ms(u1-u0+s1-s0), ms(u1-u0), ms(s1-s0))
+	if conns == 0 {
+		res.set("flip → stored", "%s for %d events (no load)", ms(flipTook), stored)
+		return
+	}
 	atRel := at.Sub(rd.start)
 	pBefore, nb := quantile(rd.samples, 0, atRel, .99)
 	pDuring, nd := quantile(rd.samples, atRel, atRel+max(flipTook, 100*time.Millisecond), .99)
@@ -588,7 +607,7 @@ func (r *runner) refusal(res *result, data []byte) {
 // printTable prints the scaling table (markdown).
 func printTable(w *os.File, results []*result) {
 	cols := []string{"validate", "first start → ready", "publish → serving", "restart → ready", "RSS serving", "RSS peak",
-		"check-schedule req/s", "flip → stored", "check p99 before/during flip", "config write → events", "500 manual closes", "longest lock hold", "refusal of 100k"}
+		"check-schedule req/s", "flip → stored", "flip CPU", "check p99 before/during flip", "config write → events", "500 manual closes", "longest lock hold", "refusal of 100k"}
 	for _, c := range cols {
 		fmt.Fprintf(w, "| %s |", c)
 		for _, r := range results {

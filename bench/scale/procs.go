@@ -127,6 +127,25 @@ func (p *proc) stop() {
 	}
 }
 
+// cpuTimes is the user and system CPU time the process has used so far.
+func (p *proc) cpuTimes() (user, system time.Duration) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0
+	}
+	// The fields after the command name (which may hold spaces) start
+	// after the last ')'; utime and stime are the 14th and 15th fields.
+	_, rest, _ := bytes.Cut(b, []byte(") "))
+	f := strings.Fields(string(rest))
+	if len(f) < 13 {
+		return 0, 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(ut) * time.Second / ticks, time.Duration(st) * time.Second / ticks
+}
+
 // memory returns the process's resident set and its peak, in bytes.
 func (p *proc) memory() (rss, peak int64) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))

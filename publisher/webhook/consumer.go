@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/schedule-manager/schedule-manager/event"
+	"github.com/schedule-manager/schedule-manager/internal/jscopy"
 )
 
 // consumerPrefix starts the durable consumer name of every endpoint.
@@ -59,7 +60,7 @@ func deliveryStreamConfig(o Options) jetstream.StreamConfig {
 // anew, it copies the events stream from its first event, so a consumer
 // moved from the events stream finds its position.
 func openDeliveryStream(ctx context.Context, js jetstream.JetStream, o Options) (jetstream.Stream, error) {
-	s, err := js.CreateOrUpdateStream(ctx, deliveryStreamConfig(o))
+	s, err := jscopy.Ensure(ctx, js, deliveryStreamConfig(o))
 	if err != nil {
 		return nil, fmt.Errorf("delivery stream %s: %w", o.DeliveryStream, err)
 	}
