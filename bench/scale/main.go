@@ -104,15 +104,15 @@ func main() {
 }
 
 type runner struct {
-	bin      string
-	dir      string
-	only     []string
-	duration time.Duration
-	rounds   int
-	conns    int
-	extra    []string
-	refuse   []string
-	keep     bool
+	bin       string
+	dir       string
+	only      []string
+	duration  time.Duration
+	rounds    int
+	conns     int
+	extra     []string
+	refuse    []string
+	keep      bool
 	flipRate  float64
 	flipConns int // -1: conns
 }
