@@ -143,7 +143,9 @@ func (a *App) catchUp(ctx context.Context, through uint64) {
 	}
 	for v := from; v <= through && ctx.Err() == nil; v++ {
 		vctx, cancel := a.readContext(ctx, versionTimeout)
+		t0 := time.Now()
 		e, cfg, err := a.readVersion(vctx, v)
+		read := time.Since(t0)
 		cancel()
 		if errors.Is(err, store.ErrNotFound) {
 			a.markSeen(v) // no such version (a gap in the numbering)
@@ -152,7 +154,7 @@ func (a *App) catchUp(ctx context.Context, through uint64) {
 		if err != nil {
 			return // try again on the next poll
 		}
-		a.apply(e, cfg)
+		a.apply(e, cfg, read)
 	}
 }
 
@@ -188,7 +190,7 @@ func (a *App) markSeen(v uint64) {
 // config compiled by this replica's API when it wrote it, or else e.Data.
 // A version that does not validate is logged once and counted; the
 // replica keeps serving the last good one.
-func (a *App) apply(e store.Entry, cfg *engine.Config) {
+func (a *App) apply(e store.Entry, cfg *engine.Config, read time.Duration) {
 	a.applyMu.Lock()
 	defer a.applyMu.Unlock()
 	a.metrics.latest.Set(float64(max(e.Version, a.latestSeen)))
@@ -199,16 +201,20 @@ func (a *App) apply(e store.Entry, cfg *engine.Config) {
 	}
 	reused := cfg != nil
 	var err error
+	t0 := time.Now()
 	if cfg == nil {
 		cfg, err = engine.LoadStored(e.Data) // what an earlier release stored keeps loading
 	}
+	compile := time.Since(t0)
 	if err != nil {
 		a.refused = e.Version
 		a.metrics.applyErrors.Inc()
 		a.log.Error("stored config is invalid; still serving the previous version", "version", e.Version, "err", err)
 		return
 	}
+	t1 := time.Now()
 	a.sched.Apply(cfg, e.Version, e.Meta.Time)
+	build := time.Since(t1)
 	if reused {
 		a.metrics.applied.WithLabelValues(compiledByWriter).Inc()
 	} else {
@@ -216,7 +222,8 @@ func (a *App) apply(e store.Entry, cfg *engine.Config) {
 	}
 	a.metrics.lag.Set(0)
 	a.log.Info("config applied", "version", e.Version, "schedules", len(cfg.Schedules()), "author", e.Meta.Author,
-		"compiled_by_writer", reused)
+		"compiled_by_writer", reused, "read", read.Round(time.Millisecond), "compile", compile.Round(time.Millisecond),
+		"build", build.Round(time.Millisecond))
 	a.servedOne.Do(func() { close(a.served) })
 	// Announce from the heartbeat goroutine: a write to the replicas
 	// bucket can wait seconds while NATS elects a leader, and the next

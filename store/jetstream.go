@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -113,30 +112,35 @@ type JetStream struct {
 
 // lastObject is the document object read or written last, kept so that
 // reading it again (a replica applying the version it read for a manual
-// close, or closing schedules on the version it just applied) costs a copy
-// instead of a read of up to 64 MB from the object store. Objects are
-// named by their SHA-256, so a name always means the same bytes.
+// close, or closing schedules on the version it just applied) costs a
+// digest check instead of a read of up to 64 MB from the object store.
+// Objects are named by their SHA-256, so a name always means the same
+// bytes. The bytes are shared, not copied (Entry.Data is read-only): at
+// 100,000 schedules each copy of the 40 MB document took 0.3–0.4 s, most
+// of it faulting in fresh memory, on every version a replica read.
 type lastObject struct {
 	mu   sync.Mutex
 	name string
 	data []byte
 }
 
-// get returns a copy of the object if it is the one kept.
+// get returns the object if it is the one kept and its bytes still have
+// its digest (a caller that wrote into a shared Entry.Data would
+// otherwise hand the change to the next reader).
 func (l *lastObject) get(name string) ([]byte, bool) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.name != name || l.data == nil {
+	n, data := l.name, l.data
+	l.mu.Unlock()
+	if n != name || data == nil || digest(data) != name {
 		return nil, false
 	}
-	return bytes.Clone(l.data), true
+	return data, true
 }
 
-// set keeps a copy of object name.
+// set keeps object name, data (not a copy).
 func (l *lastObject) set(name string, data []byte) {
-	c := bytes.Clone(data)
 	l.mu.Lock()
-	l.name, l.data = name, c
+	l.name, l.data = name, data
 	l.mu.Unlock()
 }
 
@@ -405,8 +409,8 @@ func (s *JetStream) entry(ctx context.Context, v uint64, value []byte, withData 
 	}
 	data := rec.inline
 	if rec.Object != "" {
-		// The kept bytes were verified against their name, their SHA-256,
-		// when they were kept; the record must name that digest too.
+		// The kept bytes are checked against their name, their SHA-256;
+		// the record must name that digest too.
 		if kept, ok := s.last.get(rec.Object); ok && rec.Object == rec.SHA256 && len(kept) == rec.Size {
 			e.Data = kept
 			return e, rec, nil

@@ -61,7 +61,9 @@ type Entry struct {
 	// Version is the version number; versions only grow.
 	Version uint64 `json:"version"`
 	// Data is the raw JSON document exactly as it was written. History
-	// listings leave it nil.
+	// listings leave it nil. It is read-only: a store may share it with
+	// later reads of the same version (and Put may keep the slice it is
+	// given), since copying a 40 MB document costs more than reading it.
 	Data []byte `json:"-"`
 	// Meta describes the version.
 	Meta Meta `json:"meta"`

@@ -26,7 +26,9 @@
 //   - refusal: a 100,000-schedule document PUT to a service whose limit is
 //     lower (-refuse-args), its answer time and the memory it cost.
 //
-// Timing figures are for a quiet machine; repeat and report ranges.
+// Timing figures are for a quiet machine; repeat and report ranges. With
+// SCALE_LOG_DIR set, each process's log is kept there (with
+// SCHEDMGR_LOG_LEVEL=info, each "config applied" line has its timings).
 package main
 
 import (

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,8 +81,20 @@ func startServe(bin, name, dataDir string, embedded bool, extra []string, args .
 	all = append(all, args...)
 	all = append(all, extra...)
 	p.cmd = exec.Command(bin, all...)
-	p.cmd.Env = append(os.Environ(), "SCHEDMGR_ADMIN_TOKEN="+adminToken, "SCHEDMGR_LOG_LEVEL=warn")
+	p.cmd.Env = append(os.Environ(), "SCHEDMGR_ADMIN_TOKEN="+adminToken)
+	if os.Getenv("SCHEDMGR_LOG_LEVEL") == "" {
+		p.cmd.Env = append(p.cmd.Env, "SCHEDMGR_LOG_LEVEL=warn")
+	}
 	p.cmd.Stderr = p.stderr
+	if logs := os.Getenv("SCALE_LOG_DIR"); logs != "" {
+		// Keep each process's whole log (SCHEDMGR_LOG_LEVEL=info for the
+		// timings of each config applied).
+		f, err := os.Create(filepath.Join(logs, fmt.Sprintf("%s-%d.log", name, httpPort)))
+		if err != nil {
+			return nil, 0, err
+		}
+		p.cmd.Stderr = io.MultiWriter(p.stderr, f)
+	}
 	start := time.Now()
 	if err := p.cmd.Start(); err != nil {
 		return nil, 0, err
