@@ -136,10 +136,25 @@ func TestConfigReachesReplicaThroughNodeKill(t *testing.T) {
 	h, _ := getConfig(t, b1)
 	c.servers[1].Shutdown() // r2's node
 	changed := strings.Replace(seedConfig, `"Béta *"`, `"Béta * 2"`, 1)
-	code, body := call(t, http.MethodPut, b1+"/api/v1/config", fmt.Sprintf(`{"version": %d, "data": %s}`, h.Version, changed))
-	if code != http.StatusOK {
+	// While NATS elects new stream leaders the store may not answer within
+	// the API's 5 s (a 503 that says the write may or may not have been
+	// applied): the admin tries again, and a 409 then means the earlier
+	// attempt was applied.
+	put := fmt.Sprintf(`{"version": %d, "data": %s}`, h.Version, changed)
+	unsure := false
+	poll.Until(t, "the PUT to be applied", func() bool {
+		code, body := call(t, http.MethodPut, b1+"/api/v1/config", put)
+		switch {
+		case code == http.StatusOK, code == http.StatusConflict && unsure:
+			return true
+		case code == http.StatusServiceUnavailable:
+			unsure = true
+			t.Logf("PUT: %d %s; trying again", code, body)
+			return false
+		}
 		t.Fatalf("PUT: %d %s", code, body)
-	}
+		return false
+	})
 	acked := time.Now()
 	poll.Until(t, "r2 to serve the new version", func() bool {
 		code, _ := call(t, http.MethodGet, b2+"/check-schedule?name=B%C3%A9ta%20*%202", "")
