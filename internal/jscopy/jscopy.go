@@ -31,7 +31,8 @@ func PersistMode(replicas int) jetstream.PersistModeType {
 // Ensure creates the copy cfg (which must have a Mirror or Sources), with
 // the persist mode of PersistMode, or updates it. An existing stream keeps
 // its persist mode, which JetStream does not let an update change (a copy
-// created by a version before this one stays in the default mode).
+// created by a version before this one stays in the default mode), and its
+// mirror or sources.
 func Ensure(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
 	if cfg.Mirror == nil && len(cfg.Sources) == 0 {
 		return nil, fmt.Errorf("stream %s copies no stream", cfg.Name)
@@ -50,6 +51,10 @@ func Ensure(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamCon
 	if err != nil {
 		return nil, err
 	}
-	cfg.PersistMode = s.CachedInfo().Config.PersistMode
+	old := s.CachedInfo().Config
+	cfg.PersistMode = old.PersistMode
+	// What it copies, and from where, stays as created: a copy that began
+	// at a time or sequence must not start over.
+	cfg.Mirror, cfg.Sources = old.Mirror, old.Sources
 	return js.UpdateStream(ctx, cfg)
 }

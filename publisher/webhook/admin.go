@@ -126,6 +126,9 @@ func (d *Dispatcher) CreateEndpoint(ctx context.Context, e Endpoint) (Status, er
 	if err := d.reg.deleteState(ctx, e.ID); err != nil {
 		return Status{}, err
 	}
+	if _, err := d.deliveryStream(ctx); err != nil {
+		return Status{}, err
+	}
 	if _, err := d.js.CreateConsumer(ctx, d.opts.DeliveryStream, d.consumerConfig(e)); err != nil {
 		return Status{}, fmt.Errorf("create the delivery consumer: %w", err)
 	}

@@ -57,13 +57,87 @@ func deliveryStreamConfig(o Options) jetstream.StreamConfig {
 }
 
 // openDeliveryStream creates or updates the delivery stream. Created
-// anew, it copies the events stream from its first event, so a consumer
-// moved from the events stream finds its position.
-func openDeliveryStream(ctx context.Context, js jetstream.JetStream, o Options) (jetstream.Stream, error) {
-	s, err := jscopy.Ensure(ctx, js, deliveryStreamConfig(o))
+// anew with from zero, it copies the events stream from its first event,
+// so a consumer moved from the events stream finds its position; with a
+// time, from the events stored since then. An existing stream keeps the
+// source it was created with (jscopy.Ensure).
+func openDeliveryStream(ctx context.Context, js jetstream.JetStream, o Options, from time.Time) (jetstream.Stream, error) {
+	cfg := deliveryStreamConfig(o)
+	if !from.IsZero() {
+		cfg.Sources[0].OptStartTime = &from
+	}
+	s, err := jscopy.Ensure(ctx, js, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("delivery stream %s: %w", o.DeliveryStream, err)
 	}
+	return s, nil
+}
+
+// deliveryInUse reports whether the delivery stream must be opened at
+// start: it exists, or there are endpoints (configured, in the bucket, or
+// consumers an earlier version left on the events stream). Otherwise it
+// is created with the first endpoint (deliveryStream), so that a service
+// without webhooks does not store every event twice: a third of the
+// embedded server's work when 100,000 schedules change at once.
+func (d *Dispatcher) deliveryInUse(ctx context.Context) (bool, error) {
+	if len(d.static) > 0 {
+		return true, nil
+	}
+	if _, err := d.js.Stream(ctx, d.opts.DeliveryStream); err == nil {
+		return true, nil
+	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return false, fmt.Errorf("delivery stream %s: %w", d.opts.DeliveryStream, err)
+	}
+	keys, err := d.reg.kv.ListKeys(ctx)
+	if err != nil && !errors.Is(err, jetstream.ErrNoKeysFound) {
+		return false, fmt.Errorf("list webhook endpoints: %w", err)
+	}
+	found := false
+	if err == nil {
+		for k := range keys.Keys() {
+			if !strings.HasPrefix(k, stateKeyPrefix) {
+				found = true
+			}
+		}
+		_ = keys.Stop() // the listing has ended; Stop may only say so
+	}
+	if found {
+		return true, nil
+	}
+	events, err := d.js.Stream(ctx, d.opts.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("stream %s: %w", d.opts.Stream, err)
+	}
+	names := events.ConsumerNames(ctx)
+	for n := range names.Name() {
+		if strings.HasPrefix(n, consumerPrefix) {
+			found = true
+		}
+	}
+	if err := names.Err(); err != nil {
+		return false, fmt.Errorf("consumers of stream %s: %w", d.opts.Stream, err)
+	}
+	return found, nil
+}
+
+// deliveryStream returns the delivery stream, creating it if this
+// dispatcher started without one: it then copies the events stored from
+// now on (an endpoint receives events from its creation).
+func (d *Dispatcher) deliveryStream(ctx context.Context) (jetstream.Stream, error) {
+	d.deliveryMu.Lock()
+	defer d.deliveryMu.Unlock()
+	if d.delivery != nil {
+		return d.delivery, nil
+	}
+	s, err := openDeliveryStream(ctx, d.js, d.opts, d.opts.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	d.log.Info("webhook: delivery stream opened for the first endpoint", "stream", d.opts.DeliveryStream)
+	d.delivery = s
 	return s, nil
 }
 
@@ -97,6 +171,9 @@ func (d *Dispatcher) consumerConfig(e Endpoint) jetstream.ConsumerConfig {
 // endpoint is stored, so a replica that has not yet seen a deletion cannot
 // resurrect it.
 func (d *Dispatcher) ensureConsumer(ctx context.Context, e Endpoint) (jetstream.Consumer, error) {
+	if _, err := d.deliveryStream(ctx); err != nil {
+		return nil, err
+	}
 	name := ConsumerName(e.ID)
 	cfg := d.consumerConfig(e)
 	c, err := d.js.Consumer(ctx, d.opts.DeliveryStream, name)
@@ -212,7 +289,11 @@ func originSeq(m *jetstream.RawStreamMsg) (uint64, error) {
 // deliveryRange returns the first and last sequence of the delivery
 // stream (last < first when it is empty).
 func (d *Dispatcher) deliveryRange(ctx context.Context) (first, last uint64, err error) {
-	info, err := d.delivery.Info(ctx)
+	s, err := d.deliveryStream(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	info, err := s.Info(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("stream %s: %w", d.opts.DeliveryStream, err)
 	}
@@ -222,7 +303,11 @@ func (d *Dispatcher) deliveryRange(ctx context.Context) (first, last uint64, err
 // originAtOrAfter returns the sequence and origin sequence of the first
 // delivery-stream message at or after seq.
 func (d *Dispatcher) originAtOrAfter(ctx context.Context, seq uint64) (uint64, uint64, error) {
-	m, err := d.delivery.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(event.SubjectAll))
+	s, err := d.deliveryStream(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(event.SubjectAll))
 	if err != nil {
 		return 0, 0, fmt.Errorf("read message %d of stream %s: %w", seq, d.opts.DeliveryStream, err)
 	}
@@ -237,7 +322,11 @@ func (d *Dispatcher) lastOrigin(ctx context.Context) (uint64, error) {
 	if err != nil || last < first || last == 0 {
 		return 0, err
 	}
-	m, err := d.delivery.GetMsg(ctx, last)
+	s, err := d.deliveryStream(ctx)
+	if err != nil {
+		return 0, err
+	}
+	m, err := s.GetMsg(ctx, last)
 	if err != nil {
 		return 0, fmt.Errorf("read message %d of stream %s: %w", last, d.opts.DeliveryStream, err)
 	}

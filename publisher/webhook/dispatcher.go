@@ -19,15 +19,14 @@ import (
 // and every endpoint's state in a KV bucket and watches it, so an endpoint
 // added, disabled or enabled on one replica is so on all.
 type Dispatcher struct {
-	opts     Options
-	timings  timings
-	log      *slog.Logger
-	js       jetstream.JetStream
-	reg      *registry
-	dead     *deadLetters
-	delivery jetstream.Stream
-	sender   *sender
-	metrics  *metrics
+	opts    Options
+	timings timings
+	log     *slog.Logger
+	js      jetstream.JetStream
+	reg     *registry
+	dead    *deadLetters
+	sender  *sender
+	metrics *metrics
 
 	mu      sync.Mutex
 	static  map[string]Endpoint // from Options.Endpoints
@@ -35,6 +34,9 @@ type Dispatcher struct {
 	states  map[string]State    // from the bucket
 	workers map[string]*worker
 	stopped bool
+
+	deliveryMu sync.Mutex
+	delivery   jetstream.Stream // nil until the first endpoint when none existed at start
 
 	cancel   context.CancelFunc // stops the bucket watch
 	wg       sync.WaitGroup     // the watch loop, worker stoppers, state writers
@@ -69,8 +71,14 @@ func Start(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatch
 	if d.dead, err = openDeadLetters(ctx, js, o); err != nil {
 		return nil, err
 	}
-	if d.delivery, err = openDeliveryStream(ctx, js, o); err != nil {
+	inUse, err := d.deliveryInUse(ctx)
+	if err != nil {
 		return nil, err
+	}
+	if inUse {
+		if d.delivery, err = openDeliveryStream(ctx, js, o, time.Time{}); err != nil {
+			return nil, err
+		}
 	}
 	// Create the configured endpoints' consumers now, before the scheduler
 	// publishes: they deliver new events only, from their creation.

@@ -5,7 +5,9 @@
 // # Streams and consumers
 //
 // The delivery stream SCHEDMGR_WEBHOOKS sources every event of the events
-// stream SCHEDMGR_EVENTS. Each endpoint has one durable consumer on it,
+// stream SCHEDMGR_EVENTS, from the creation of the first endpoint: a
+// service that never had one does not store each event twice (the stream
+// then does not exist). Each endpoint has one durable consumer on it,
 // named ConsumerName(id), filtered to the endpoint's schedules and event
 // types (subjects schedmgr.events.<token>.<opened|closed>). Event readers
 // (the events-reader NATS identity) may create and consume their own

@@ -117,7 +117,11 @@ func (s *session) unpin() {
 	}
 	for _, g := range info.PriorityGroups {
 		if g.Group == priorityGroup && g.PinnedClientID == s.pinID {
-			if err := s.d.delivery.UnpinConsumer(ctx, ConsumerName(s.w.ep.ID), priorityGroup); err != nil {
+			st, err := s.d.deliveryStream(ctx)
+			if err == nil {
+				err = st.UnpinConsumer(ctx, ConsumerName(s.w.ep.ID), priorityGroup)
+			}
+			if err != nil {
 				s.log.Debug("webhook: unpin", "err", err)
 			}
 		}
