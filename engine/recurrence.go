@@ -44,11 +44,11 @@ func parseRRule(text string) (parsedRRule, error) {
 			}
 			i := strings.LastIndexByte(line, ':')
 			if i < 0 {
-				return p, fmt.Errorf("DTSTART line %q has no value", line)
+				return p, fmt.Errorf("DTSTART line %s has no value", quote(line))
 			}
 			v := line[i+1:]
 			if len(v) < 8 || !allDigits(v[:8]) {
-				return p, fmt.Errorf("DTSTART %q is not a date (YYYYMMDD or YYYYMMDDTHHMMSS[Z])", v)
+				return p, fmt.Errorf("DTSTART %s is not a date (YYYYMMDD or YYYYMMDDTHHMMSS[Z])", quote(v))
 			}
 			d, err := parseDate(v[0:4] + "-" + v[4:6] + "-" + v[6:8])
 			if err != nil {
@@ -66,7 +66,7 @@ func parseRRule(text string) (parsedRRule, error) {
 			}
 			body = line
 		default:
-			return p, fmt.Errorf("unsupported line %q (only DTSTART and RRULE are allowed)", truncate(line, 40))
+			return p, fmt.Errorf("unsupported line %s (only DTSTART and RRULE are allowed)", quote(truncate(line, 40)))
 		}
 	}
 	if body == "" {
