@@ -96,6 +96,13 @@ func (p *Publisher) sendAll(items []item) (failed, busy []item, lastErr error) {
 		}
 		flights = append(flights, inflight{it: it, fut: fut})
 	}
+	if len(flights) > 1 {
+		// Wait for the last acknowledgement once rather than park on each
+		// future in turn: 100,000 wake-ups of this goroutine cost more CPU
+		// than the wait (the loop below then finds each future settled).
+		// Only this goroutine publishes on p.js asynchronously.
+		<-p.js.PublishAsyncComplete()
+	}
 	for _, f := range flights {
 		select {
 		case ack := <-f.fut.Ok():
