@@ -48,15 +48,17 @@ type App struct {
 	errc      chan error
 	closeOnce sync.Once
 
-	applyMu     sync.Mutex    // serialises apply
-	latestSeen  uint64        // newest version seen, under applyMu
-	refused     uint64        // last version refused as invalid, under applyMu
-	skipped     uint64        // last version number found missing, under applyMu
-	reconnected chan struct{} // NATS reconnected: syncConfig looks at once
-	announce    chan struct{} // a version was applied: heartbeat announces it
-	readMu      sync.Mutex
-	cancelRead  context.CancelFunc // ends syncConfig's store read in flight
-	closeErr    error
+	applyMu      sync.Mutex    // serialises apply
+	latestSeen   uint64        // newest version seen, under applyMu
+	refused      uint64        // last version refused as invalid, under applyMu
+	skipped      uint64        // last version number found missing, under applyMu
+	missing      uint64        // version the last reads found missing, under applyMu
+	missingReads int           // how many reads in a row found it missing, under applyMu
+	reconnected  chan struct{} // NATS reconnected: syncConfig looks at once
+	announce     chan struct{} // a version was applied: heartbeat announces it
+	readMu       sync.Mutex
+	cancelRead   context.CancelFunc // ends syncConfig's store read in flight
+	closeErr     error
 	// prepared is the config the API compiled from a document it is
 	// writing, so that apply does not compile it again (prepare.go).
 	prepared preparedConfig

@@ -301,3 +301,36 @@ func TestWriterServesItsOwnVersionsWithoutReadingThem(t *testing.T) {
 		t.Errorf("replica b claims to have written %v versions", got)
 	}
 }
+
+// A replica told of a version that its read cannot find yet (the store
+// replica answering the read has not applied it) looks again, rather than
+// skip the version as a gap in the numbering and serve the one before
+// until the next write.
+func TestVersionNotFoundYetIsReadAgain(t *testing.T) {
+	a := start(t, testOptions(t, t.TempDir()))
+	ctx := t.Context()
+	current, err := a.store.Latest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := current + 1
+	a.catchUp(ctx, next) // as if the poll had seen next before this read can
+	if got := a.seenVersion(); got >= next {
+		t.Fatalf("version %d taken as a gap after one read found it missing (seen %d)", next, got)
+	}
+	v := putManualClose(t, a, "Ops 24x7")
+	if v != next {
+		t.Fatalf("wrote version %d, want %d", v, next)
+	}
+	poll.Until(t, fmt.Sprintf("version %d served", v), func() bool {
+		_, reason, served := checkSchedule(t, a, "Ops 24x7")
+		return served == v && reason == "manual"
+	})
+	// A version that stays missing is a gap after gapConfirmations reads.
+	for range gapConfirmations {
+		a.catchUp(ctx, v+1)
+	}
+	if got := a.seenVersion(); got != v+1 {
+		t.Errorf("after %d reads found version %d missing, seen %d, want it skipped", gapConfirmations, v+1, got)
+	}
+}

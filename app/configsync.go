@@ -148,7 +148,15 @@ func (a *App) catchUp(ctx context.Context, through uint64) {
 		read := time.Since(t0)
 		cancel()
 		if errors.Is(err, store.ErrNotFound) {
-			a.markSeen(v) // no such version (a gap in the numbering)
+			// Reads are direct gets, which any replica of the store may
+			// answer, one that has not applied v yet included: v is a gap
+			// in the numbering only once it has stayed missing for
+			// gapConfirmations reads. Skipping it at once left a replica
+			// serving the version before, after a NATS node failed over.
+			if !a.confirmGap(v) {
+				return // look again on the next poll
+			}
+			a.markSeen(v)
 			continue
 		}
 		if err != nil {
@@ -178,6 +186,22 @@ func (a *App) seenVersion() uint64 {
 	defer a.applyMu.Unlock()
 	_, served := a.sched.Config()
 	return max(served, a.refused, a.skipped)
+}
+
+// gapConfirmations is how many reads must find a version missing (one
+// per poll: 2 s) before it is taken for a gap in the numbering.
+const gapConfirmations = 8
+
+// confirmGap counts one more read that found version v missing and reports
+// whether enough have.
+func (a *App) confirmGap(v uint64) bool {
+	a.applyMu.Lock()
+	defer a.applyMu.Unlock()
+	if a.missing != v {
+		a.missing, a.missingReads = v, 0
+	}
+	a.missingReads++
+	return a.missingReads >= gapConfirmations
 }
 
 func (a *App) markSeen(v uint64) {
