@@ -156,24 +156,18 @@ func TestConfigReachesReplicaThroughNodeKill(t *testing.T) {
 		return false
 	})
 	acked := time.Now()
-	for {
+	poll.UntilExplained(t, "r2 to serve the version written through r1", func() bool {
 		code, _ := call(t, http.MethodGet, b2+"/check-schedule?name=B%C3%A9ta%20*%202", "")
-		if code == http.StatusOK {
-			break
+		return code == http.StatusOK
+	}, func() string {
+		// What each replica serves, and what it says of NATS.
+		var state []string
+		for _, b := range []string{b1, b2} {
+			_, ready := call(t, http.MethodGet, b+"/readyz", "")
+			_, health := call(t, http.MethodGet, b+"/healthz", "")
+			state = append(state, fmt.Sprintf("%s: readyz %s healthz %s", b, ready, health))
 		}
-		if time.Since(acked) > poll.Timeout {
-			// What each replica serves, and what it says of NATS, for the
-			// next person who sees this fail.
-			var state []string
-			for _, b := range []string{b1, b2} {
-				_, ready := call(t, http.MethodGet, b+"/readyz", "")
-				_, health := call(t, http.MethodGet, b+"/healthz", "")
-				state = append(state, fmt.Sprintf("%s: readyz %s healthz %s", b, ready, health))
-			}
-			t.Fatalf("r2 does not serve the version written through r1 %s after the PUT:\n%s",
-				poll.Timeout, strings.Join(state, "\n"))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return strings.Join(state, "\n")
+	})
 	t.Logf("acknowledged on r1 → served by r2 after its node was killed: %s", time.Since(acked).Round(time.Millisecond))
 }

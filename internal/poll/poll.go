@@ -28,14 +28,24 @@ const interval = 10 * time.Millisecond
 // test (naming what it waited for) if it is still false after Timeout.
 func Until(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	until(tb, Timeout, what, cond)
+	until(tb, Timeout, what, cond, nil)
 }
 
-func until(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
+// UntilExplained is Until that, when it gives up, adds what explain
+// returns then (the state of the parts involved) to the failure.
+func UntilExplained(tb testing.TB, what string, cond func() bool, explain func() string) {
+	tb.Helper()
+	until(tb, Timeout, what, cond, explain)
+}
+
+func until(tb testing.TB, timeout time.Duration, what string, cond func() bool, explain func() string) {
 	tb.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
+			if explain != nil {
+				tb.Fatalf("gave up after %s waiting for %s:\n%s", timeout, what, explain())
+			}
 			tb.Fatalf("gave up after %s waiting for %s", timeout, what)
 		}
 		time.Sleep(interval)

@@ -25,11 +25,14 @@ func TestUntil(t *testing.T) {
 	tests := []struct {
 		name      string
 		trueAfter int // calls of cond before it holds; -1: never
+		explain   func() string
 		fatalHas  string
 	}{
 		{name: "holds at once", trueAfter: 0},
 		{name: "holds after a few polls", trueAfter: 5},
 		{name: "never holds", trueAfter: -1, fatalHas: "waiting for the thing"},
+		{name: "never holds, explained", trueAfter: -1, explain: func() string { return "replica b serves 2" },
+			fatalHas: "waiting for the thing:\nreplica b serves 2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +45,7 @@ func TestUntil(t *testing.T) {
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				until(f, 100*time.Millisecond, "the thing", cond)
+				until(f, 100*time.Millisecond, "the thing", cond, tt.explain)
 			}()
 			<-done
 			if tt.fatalHas == "" {
