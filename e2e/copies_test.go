@@ -3,11 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,36 +22,8 @@ func TestAsyncCopiesCatchUpAfterServerKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds nats-server and runs it as a process")
 	}
-	bin := natsServerBinary(t)
-	dir := t.TempDir()
-	port := freePort(t)
-	conf := filepath.Join(dir, "nats.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf("listen: 127.0.0.1:%d\njetstream { store_dir: %q }\n",
-		port, filepath.Join(dir, "js"))), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var cmd *exec.Cmd
-	start := func() {
-		t.Helper()
-		cmd = exec.Command(bin, "-c", conf)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		poll.Until(t, "nats-server to accept connections", func() bool {
-			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
-			if err == nil {
-				c.Close()
-			}
-			return err == nil
-		})
-	}
-	kill := func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-	}
-	start()
-	t.Cleanup(kill)
-	_, js := natstest.Connect(t, fmt.Sprintf("nats://127.0.0.1:%d", port), natstest.Reconnect)
+	c := startProcCluster(t, 1)
+	_, js := natstest.Connect(t, c.URLs(), natstest.Reconnect)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -105,8 +72,8 @@ func TestAsyncCopiesCatchUpAfterServerKill(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("publishes not acknowledged")
 	}
-	kill() // with the copies' last writes perhaps still in memory
-	start()
+	c.kill(0) // with the copies' last writes perhaps still in memory
+	c.start(0)
 
 	for _, name := range []string{"SOURCED", "MIRROR", "OLD"} {
 		var msgs uint64

@@ -58,7 +58,8 @@ type procNode struct {
 	cmd        *exec.Cmd
 }
 
-// procCluster is a NATS cluster of nats-server processes on loopback.
+// procCluster is a NATS cluster of nats-server processes on loopback (one
+// standalone server when it has one node).
 type procCluster struct {
 	tb    testing.TB
 	bin   string
@@ -80,8 +81,11 @@ func startProcCluster(tb testing.TB, n int) *procCluster {
 		conf := fmt.Sprintf(`server_name: %s
 listen: 127.0.0.1:%d
 jetstream { store_dir: %q }
-cluster { name: schedmgr-bench, listen: 127.0.0.1:%d, routes: [%s] }
-`, node.name, node.port, filepath.Join(dir, node.name), routePorts[i], strings.Join(routes, ", "))
+`, node.name, node.port, filepath.Join(dir, node.name))
+		if n > 1 { // one node runs standalone, as the embedded server does
+			conf += fmt.Sprintf("cluster { name: schedmgr-bench, listen: 127.0.0.1:%d, routes: [%s] }\n",
+				routePorts[i], strings.Join(routes, ", "))
+		}
 		if err := os.WriteFile(node.conf, []byte(conf), 0o600); err != nil {
 			tb.Fatal(err)
 		}
