@@ -88,21 +88,8 @@ func (d *Dispatcher) deliveryInUse(ctx context.Context) (bool, error) {
 	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return false, fmt.Errorf("delivery stream %s: %w", d.opts.DeliveryStream, err)
 	}
-	keys, err := d.reg.kv.ListKeys(ctx)
-	if err != nil && !errors.Is(err, jetstream.ErrNoKeysFound) {
-		return false, fmt.Errorf("list webhook endpoints: %w", err)
-	}
-	found := false
-	if err == nil {
-		for k := range keys.Keys() {
-			if !strings.HasPrefix(k, stateKeyPrefix) {
-				found = true
-			}
-		}
-		_ = keys.Stop() // the listing has ended; Stop may only say so
-	}
-	if found {
-		return true, nil
+	if found, err := d.reg.any(ctx); err != nil || found {
+		return found, err
 	}
 	events, err := d.js.Stream(ctx, d.opts.Stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -111,6 +98,7 @@ func (d *Dispatcher) deliveryInUse(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("stream %s: %w", d.opts.Stream, err)
 	}
+	found := false
 	names := events.ConsumerNames(ctx)
 	for n := range names.Name() {
 		if strings.HasPrefix(n, consumerPrefix) {

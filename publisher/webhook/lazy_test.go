@@ -75,3 +75,29 @@ func TestDeliveryStreamWithTheFirstEndpoint(t *testing.T) {
 		t.Errorf("sources after a restart: %+v, want the one from the first endpoint's time", src)
 	}
 }
+
+// The bucket holds an endpoint only for an endpoint's key, not for the
+// state a deleted endpoint may leave.
+func TestRegistryAny(t *testing.T) {
+	js := connect(t, natstest.Server(t))
+	ctx := t.Context()
+	r, err := openRegistry(ctx, js, DefaultBucket, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, want bool) {
+		t.Helper()
+		if got, err := r.any(ctx); err != nil || got != want {
+			t.Errorf("%s: any = %v, %v; want %v", when, got, err, want)
+		}
+	}
+	check("empty", false)
+	if err := r.updateState(ctx, "gone", func(s *State) bool { s.Failing = &Failing{Since: time.Now()}; return true }); err != nil {
+		t.Fatal(err)
+	}
+	check("a state only", false)
+	if err := r.create(ctx, Endpoint{ID: "one", URL: "https://hooks.example.test/x", Secret: testSecret}); err != nil {
+		t.Fatal(err)
+	}
+	check("an endpoint", true)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -92,6 +93,23 @@ func (r *registry) get(ctx context.Context, id string) (Endpoint, error) {
 		return Endpoint{}, fmt.Errorf("read endpoint %s: %w", id, err)
 	}
 	return decodeRecord(entry.Value())
+}
+
+// any reports whether the bucket holds an endpoint (state keys aside).
+func (r *registry) any(ctx context.Context) (bool, error) {
+	keys, err := r.kv.ListKeys(ctx)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("list webhook endpoints: %w", err)
+	}
+	defer func() { _ = keys.Stop() }() // the listing has ended; Stop may only say so
+	found := false
+	for k := range keys.Keys() {
+		found = found || !strings.HasPrefix(k, stateKeyPrefix)
+	}
+	return found, nil
 }
 
 // delete removes a stored endpoint.
