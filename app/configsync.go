@@ -188,8 +188,8 @@ func (a *App) seenVersion() uint64 {
 	return max(served, a.refused, a.skipped)
 }
 
-// gapConfirmations is how many reads must find a version missing (one
-// per poll: 2 s) before it is taken for a gap in the numbering.
+// gapConfirmations is how many reads must find a version missing before
+// it is taken for a gap in the numbering (one a poll: about 2 s).
 const gapConfirmations = 8
 
 // confirmGap counts one more read that found version v missing and reports
