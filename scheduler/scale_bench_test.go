@@ -27,7 +27,10 @@ import (
 //   - stampede: the clock jumps half a horizon ahead, so that every
 //     horizon is due for extension at once (a suspended host);
 //
-//   - reconcile: one Reconcile with nothing to repair.
+//   - reconcile: one Reconcile with nothing to repair;
+//
+//   - covered: Covered (what /readyz asks) the first time after an Apply,
+//     which reads every timeline, and then, which does not.
 //
 //     go test -run '^$' -bench Scale -benchtime 1x ./scheduler
 func BenchmarkScale(b *testing.B) {
@@ -68,6 +71,13 @@ func scaleRun(b *testing.B, n int) {
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "timeline-B/schedule")
+	for _, what := range []string{"covered-first-us", "covered-us"} {
+		start := time.Now()
+		if !s.Covered() {
+			b.Fatal("not covered after Apply")
+		}
+		b.ReportMetric(float64(time.Since(start).Nanoseconds())/1000, what)
+	}
 
 	edited := doc
 	edited.Rules = append([]engine.Rule(nil), doc.Rules...)
