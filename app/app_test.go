@@ -223,6 +223,7 @@ func TestInvalidOptionsNameTheSetting(t *testing.T) {
 		{"nats listen", func(o *Options) { o.NATSListen = "nope:99999" }, "nats-listen"},
 		{"nats url", func(o *Options) { o.NATSURL = "http://x" }, "nats-url"},
 		{"cron", func(o *Options) { o.ReconcileSpec = "every minute" }, "reconcile-spec"},
+		{"store compression", func(o *Options) { o.StoreCompression = "zstd" }, "store-compression"},
 		{"short token", func(o *Options) { o.AdminToken = "abc" }, "admin token"},
 		{"bad seed", func(o *Options) { o.SeedConfig = []byte(`{"rules":[],"schedules":[{"name":"x"}]}`) }, "seed-config"},
 	}

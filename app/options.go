@@ -14,6 +14,7 @@ import (
 
 	"github.com/schedule-manager/schedule-manager/api"
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/store"
 )
 
 // Options is everything the service needs. Zero values take the defaults
@@ -62,6 +63,11 @@ type Options struct {
 	// "default" (its 2-minute interval), "always" (every write), or an
 	// interval ("1s"). See SyncPolicy.
 	NATSSync string
+	// StoreCompression is when documents stored as objects (over 128 KiB)
+	// are zstd-compressed: "auto" or "" (when every live replica reads
+	// them), "never" (before a downgrade) or "always". See
+	// store.Compression.
+	StoreCompression string
 	// Events configure transition events (see events.go).
 	Events EventOptions
 	// Webhooks configure webhook delivery (see webhooks.go).
@@ -151,6 +157,11 @@ func (o Options) Validate() error {
 	}
 	if _, _, err := ParseSync(o.NATSSync); err != nil {
 		errs = append(errs, fmt.Errorf("nats-sync: %w", err))
+	}
+	if o.StoreCompression != "" {
+		if _, err := store.ParseCompression(o.StoreCompression); err != nil {
+			errs = append(errs, fmt.Errorf("store-compression: %w", err))
+		}
 	}
 	if o.StoreReplicas < 0 || o.StoreReplicas > 5 {
 		errs = append(errs, fmt.Errorf("store-replicas: must be 1 to 5, got %d", o.StoreReplicas))

@@ -48,6 +48,9 @@ type StoreOptions struct {
 	// (default engine.DefaultMaxDocumentBytes). Documents over 128 KiB go
 	// to its object store.
 	MaxDocumentBytes int
+	// Compression is when documents stored as objects are compressed
+	// (default store.CompressAuto).
+	Compression store.Compression
 	// Client holds the credentials and TLS settings of the connection to
 	// NATSURL. The embedded server needs none: its users are generated in
 	// DataDir/nats-credentials.json on first start.
@@ -145,7 +148,8 @@ func OpenStore(ctx context.Context, o StoreOptions) (*StoreConn, error) {
 	if maxDoc <= 0 {
 		maxDoc = engine.DefaultMaxDocumentBytes
 	}
-	if c.Store, err = store.NewJetStream(ctx, c.JetStream, store.Options{Replicas: o.Replicas, Logger: o.Logger, MaxDocumentBytes: maxDoc}); err != nil {
+	if c.Store, err = store.NewJetStream(ctx, c.JetStream, store.Options{Replicas: o.Replicas, Logger: o.Logger, MaxDocumentBytes: maxDoc,
+		Compression: o.Compression}); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -285,5 +289,12 @@ func (c *StoreConn) Close() {
 func (o Options) storeOptions() StoreOptions {
 	return StoreOptions{NATSURL: o.NATSURL, DataDir: o.DataDir, NATSListen: o.NATSListen, Name: o.ReplicaID,
 		Replicas: o.StoreReplicas, Client: o.NATSClient, Sync: o.NATSSync, Logger: o.Logger,
-		MaxDocumentBytes: o.Limits.WithDefaults().DocumentBytes}
+		MaxDocumentBytes: o.Limits.WithDefaults().DocumentBytes, Compression: o.storeCompression()}
+}
+
+// storeCompression is o.StoreCompression parsed (validate has refused a
+// value that does not parse; "" is auto).
+func (o Options) storeCompression() store.Compression {
+	c, _ := store.ParseCompression(o.StoreCompression)
+	return c
 }

@@ -61,6 +61,9 @@ type Options struct {
 	// larger ones go to the object store. Negative means never inline.
 	// Default 128 KiB.
 	InlineMaxBytes int
+	// Compression says when Put compresses a document it stores in the
+	// object store. Default CompressAuto.
+	Compression Compression
 	// PresenceTTL is how long a replica announcement lives without a
 	// refresh (used by NewPresence only). Default 15s.
 	PresenceTTL time.Duration
@@ -88,6 +91,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.InlineMaxBytes == 0 {
 		o.InlineMaxBytes = DefaultInlineMaxBytes
 	}
+	if o.Compression < CompressAuto || o.Compression > CompressAlways {
+		return o, fmt.Errorf("store: unknown compression %d", o.Compression)
+	}
 	if o.PresenceTTL <= 0 {
 		o.PresenceTTL = DefaultPresenceTTL
 	}
@@ -101,6 +107,7 @@ func (o Options) withDefaults() (Options, error) {
 // store (see the package documentation for the layout). It is safe for
 // concurrent use, also by several processes sharing the same buckets.
 type JetStream struct {
+	js      jetstream.JetStream
 	conn    *nats.Conn
 	head    jetstream.KeyValue
 	history jetstream.KeyValue
@@ -108,14 +115,15 @@ type JetStream struct {
 	opts    Options
 	log     *slog.Logger
 	last    lastObject
+	zstd    func() (zstdCodec, error)
 }
 
-// lastObject is the document object read or written last, kept so that
+// lastObject is the document read or written last, kept so that
 // reading it again (a replica applying the version it read for a manual
 // close, or closing schedules on the version it just applied) costs a
 // digest check instead of a read of up to 64 MB from the object store.
-// Objects are named by their SHA-256, so a name always means the same
-// bytes. The bytes are shared, not copied (Entry.Data is read-only): at
+// It is named by its SHA-256, so a name always means the same bytes.
+// The bytes are shared, not copied (Entry.Data is read-only): at
 // 100,000 schedules each copy of the 40 MB document took 0.3–0.4 s, most
 // of it faulting in fresh memory, on every version a replica read.
 type lastObject struct {
@@ -124,8 +132,8 @@ type lastObject struct {
 	data []byte
 }
 
-// get returns the object if it is the one kept and its bytes still have
-// its digest (a caller that wrote into a shared Entry.Data would
+// get returns the document if it is the one kept and its bytes still
+// have its digest (a caller that wrote into a shared Entry.Data would
 // otherwise hand the change to the next reader).
 func (l *lastObject) get(name string) ([]byte, bool) {
 	l.mu.Lock()
@@ -137,7 +145,7 @@ func (l *lastObject) get(name string) ([]byte, bool) {
 	return data, true
 }
 
-// set keeps object name, data (not a copy).
+// set keeps document name (its SHA-256), data (not a copy).
 func (l *lastObject) set(name string, data []byte) {
 	l.mu.Lock()
 	l.name, l.data = name, data
@@ -186,7 +194,8 @@ func NewJetStream(ctx context.Context, js jetstream.JetStream, opts Options) (*J
 	if err != nil {
 		return nil, fmt.Errorf("store: object store %s_docs: %w", o.Prefix, err)
 	}
-	s := &JetStream{conn: js.Conn(), head: head, history: history, docs: docs, opts: o, log: o.Logger}
+	s := &JetStream{js: js, conn: js.Conn(), head: head, history: history, docs: docs, opts: o, log: o.Logger,
+		zstd: sync.OnceValues(func() (zstdCodec, error) { return newZstdCodec() })}
 	if e, err := s.head.Get(ctx, headKey); err == nil {
 		s.backfill(ctx, e.Revision())
 	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -281,10 +290,10 @@ func (s *JetStream) Put(ctx context.Context, data []byte, expected uint64, meta 
 	if len(data) <= s.opts.InlineMaxBytes {
 		rec.inline = data
 	} else {
-		if err := s.putObject(ctx, rec.SHA256, data); err != nil {
+		var err error
+		if rec.Object, rec.Encoding, err = s.putObject(ctx, rec.SHA256, data); err != nil {
 			return 0, fmt.Errorf("store: put: %w", err)
 		}
-		rec.Object = rec.SHA256
 	}
 	val, err := rec.encode()
 	if err != nil {
@@ -328,20 +337,31 @@ func (s *JetStream) conflict(ctx context.Context) error {
 	}
 }
 
-// putObject stores a document body under its content hash unless present.
-func (s *JetStream) putObject(ctx context.Context, name string, data []byte) error {
+// putObject stores document data, whose SHA-256 is sum, in the object
+// store unless it is there already, compressed when s.compress says so,
+// and returns the object's name and encoding. Objects are content
+// addressed: a plain one is named sum, a zstd one sum+".zst".
+func (s *JetStream) putObject(ctx context.Context, sum string, data []byte) (name, encoding string, err error) {
+	name, body := sum, data
+	if s.compress(ctx) {
+		codec, err := s.zstd()
+		if err != nil {
+			return "", "", err
+		}
+		name, encoding, body = sum+".zst", encodingZstd, codec.enc.EncodeAll(data, make([]byte, 0, len(data)/8))
+	}
 	info, err := s.docs.GetInfo(ctx, name)
-	if err == nil && !info.Deleted && info.Size == uint64(len(data)) {
-		return nil // content-addressed: same name, same bytes
+	if err == nil && !info.Deleted && info.Size == uint64(len(body)) {
+		return name, encoding, nil // same name, same bytes
 	}
 	if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
-		return fmt.Errorf("stat object %s: %w", name, err)
+		return "", "", fmt.Errorf("stat object %s: %w", name, err)
 	}
-	if _, err := s.docs.PutBytes(ctx, name, data); err != nil {
-		return fmt.Errorf("put object %s: %w", name, err)
+	if _, err := s.docs.PutBytes(ctx, name, body); err != nil {
+		return "", "", fmt.Errorf("put object %s: %w", name, err)
 	}
-	s.last.set(name, data)
-	return nil
+	s.last.set(sum, data)
+	return name, encoding, nil
 }
 
 // historyTry bounds the history write made inside Put.
@@ -409,13 +429,12 @@ func (s *JetStream) entry(ctx context.Context, v uint64, value []byte, withData 
 	}
 	data := rec.inline
 	if rec.Object != "" {
-		// The kept bytes are checked against their name, their SHA-256;
-		// the record must name that digest too.
-		if kept, ok := s.last.get(rec.Object); ok && rec.Object == rec.SHA256 && len(kept) == rec.Size {
+		// The kept bytes are checked against their name, their SHA-256.
+		if kept, ok := s.last.get(rec.SHA256); ok && len(kept) == rec.Size {
 			e.Data = kept
 			return e, rec, nil
 		}
-		data, err = s.readObject(ctx, rec.Object)
+		data, err = s.readObject(ctx, rec)
 		if err != nil {
 			return Entry{}, rec, fmt.Errorf("version %d: get object %s: %w", v, rec.Object, err)
 		}
@@ -423,18 +442,39 @@ func (s *JetStream) entry(ctx context.Context, v uint64, value []byte, withData 
 	if err := rec.verify(data); err != nil {
 		return Entry{}, rec, fmt.Errorf("version %d: %w", v, err)
 	}
-	if rec.Object != "" && rec.Object == rec.SHA256 {
-		s.last.set(rec.Object, data)
+	if rec.Object != "" {
+		s.last.set(rec.SHA256, data)
 	}
 	e.Data, e.SHA256 = data, rec.SHA256
 	return e, rec, nil
 }
 
-// readObject reads object name whole into a slice of its size.
+// readObject reads the document of rec from its object, decoded.
+func (s *JetStream) readObject(ctx context.Context, rec record) ([]byte, error) {
+	body, err := s.readObjectBytes(ctx, rec.Object)
+	if err != nil || rec.Encoding == "" {
+		return body, err
+	}
+	codec, err := s.zstd()
+	if err != nil {
+		return nil, err
+	}
+	// The frame is decoded into a slice of the document's size; one that
+	// decodes to more is refused (the decoder's memory is bounded by the
+	// document limit too), and one that decodes to other bytes fails the
+	// digest check.
+	data, err := codec.dec.DecodeAll(body, make([]byte, 0, rec.Size))
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", rec.Encoding, err)
+	}
+	return data, nil
+}
+
+// readObjectBytes reads object name whole into a slice of its size.
 // ObjectStore.GetBytes grows a buffer as the chunks arrive, which for a
 // 40 MB document (100,000 schedules) cleared and copied several times its
 // size and took most of a replica's time to apply a version.
-func (s *JetStream) readObject(ctx context.Context, name string) ([]byte, error) {
+func (s *JetStream) readObjectBytes(ctx context.Context, name string) ([]byte, error) {
 	res, err := s.docs.Get(ctx, name)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -39,10 +40,14 @@ func TestJetStream(t *testing.T) {
 }
 
 // TestJetStreamAllObjects runs the contract with every document in the
-// object store rather than inline.
+// object store rather than inline, compressed and not.
 func TestJetStreamAllObjects(t *testing.T) {
 	_, js := natstest.Connect(t, natstest.Server(t).ClientURL())
-	testStore(t, func(t *testing.T) Store { return newTestJetStream(t, js, Options{InlineMaxBytes: -1}) })
+	for _, c := range []Compression{CompressAlways, CompressNever} {
+		t.Run(c.String(), func(t *testing.T) {
+			testStore(t, func(t *testing.T) Store { return newTestJetStream(t, js, Options{InlineMaxBytes: -1, Compression: c}) })
+		})
+	}
 }
 
 func TestJetStreamRestart(t *testing.T) {
@@ -184,6 +189,9 @@ func TestPresence(t *testing.T) {
 			if time.Since(r.Seen) > time.Minute || r.Seen.After(time.Now().Add(time.Second)) {
 				t.Errorf("replica %s seen at %v", r.ID, r.Seen)
 			}
+			if !slices.Equal(r.Encodings, []string{encodingZstd}) {
+				t.Errorf("replica %s announces it reads %q, want zstd", r.ID, r.Encodings)
+			}
 			fmt.Fprintf(&b, "%s=%d ", r.ID, r.Version)
 		}
 		return b.String()
@@ -265,8 +273,7 @@ func TestJetStreamKeepsLastObject(t *testing.T) {
 
 	// v2's object was written last: kept, and shared by its readers.
 	// Gone from the object store, it is still read (from what is kept).
-	name := digest(second)
-	if err := s.docs.Delete(ctx, name); err != nil {
+	if err := s.docs.Delete(ctx, objectOf(t, s, v2)); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Version(ctx, v2)
@@ -291,4 +298,18 @@ func TestJetStreamKeepsLastObject(t *testing.T) {
 	if _, err := s.Version(ctx, v2); err == nil {
 		t.Fatalf("Version(%d) after its object was deleted and another kept: no error", v2)
 	}
+}
+
+// objectOf returns the name of the object holding version v's document.
+func objectOf(t *testing.T, s *JetStream, v uint64) string {
+	t.Helper()
+	kve, err := s.head.GetRevision(t.Context(), headKey, v)
+	if err != nil {
+		t.Fatalf("head revision %d: %v", v, err)
+	}
+	rec, err := decodeRecord(kve.Value())
+	if err != nil || rec.Object == "" {
+		t.Fatalf("record of version %d: %+v, %v", v, rec, err)
+	}
+	return rec.Object
 }

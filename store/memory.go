@@ -196,7 +196,7 @@ func (p *MemoryPresence) Announce(ctx context.Context, replicaID string, servedV
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.seen[replicaID] = ReplicaStatus{ID: replicaID, Version: servedVersion, Seen: p.now()}
+	p.seen[replicaID] = ReplicaStatus{ID: replicaID, Version: servedVersion, Seen: p.now(), Encodings: readEncodings()}
 	return nil
 }
 

@@ -21,6 +21,9 @@ type ReplicaStatus struct {
 	Version uint64 `json:"version"`
 	// Seen is when the announcement was stored, by the NATS server's clock.
 	Seen time.Time `json:"seen"`
+	// Encodings are the stored-document encodings the replica reads
+	// ("zstd"); a replica of a release before compression announces none.
+	Encodings []string `json:"encodings,omitempty"`
 }
 
 // Presence records which config version each service replica serves, in a
@@ -37,7 +40,8 @@ type Presence struct {
 }
 
 type announcement struct {
-	Version uint64 `json:"version"`
+	Version   uint64   `json:"version"`
+	Encodings []string `json:"encodings,omitempty"`
 }
 
 // NewPresence creates the replicas bucket, or updates its TTL to
@@ -92,7 +96,7 @@ func (p *Presence) TTL() time.Duration { return p.ttl }
 // be a valid KV key (letters, digits, '-', '_', '=', '/', '.'; no leading or
 // trailing '.').
 func (p *Presence) Announce(ctx context.Context, replicaID string, servedVersion uint64) error {
-	val, err := json.Marshal(announcement{Version: servedVersion})
+	val, err := json.Marshal(announcement{Version: servedVersion, Encodings: readEncodings()})
 	if err != nil {
 		return fmt.Errorf("store: announce %q: %w", replicaID, err)
 	}
@@ -174,7 +178,7 @@ func listReplicas(ctx context.Context, kv jetstream.KeyValue) ([]ReplicaStatus, 
 		if err := json.Unmarshal(kve.Value(), &a); err != nil {
 			continue // not ours; ignore
 		}
-		out = append(out, ReplicaStatus{ID: kve.Key(), Version: a.Version, Seen: kve.Created()})
+		out = append(out, ReplicaStatus{ID: kve.Key(), Version: a.Version, Seen: kve.Created(), Encodings: a.Encodings})
 	}
 	slices.SortFunc(out, func(a, b ReplicaStatus) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil

@@ -9,8 +9,24 @@ import (
 	"fmt"
 )
 
-// recordFormat is the version of the on-wire record layout.
-const recordFormat = 1
+// Record formats. A release that knows only format 1 refuses a format 2
+// record with "unsupported format 2" rather than misreading it.
+const (
+	// formatPlain: the document is inline or a plain object.
+	formatPlain = 1
+	// formatEncoded: the document is an object stored in Encoding.
+	formatEncoded = 2
+)
+
+// encodingZstd is the one document encoding written: a zstd frame of the
+// document. A 100,000-schedule document of 39 MB is 2.5 MB compressed,
+// which a replica reads in a tenth of the time.
+const encodingZstd = "zstd"
+
+// readEncodings are the object encodings this release reads: Presence
+// announces them, and Put compresses (CompressAuto) only when every live
+// replica announced that it reads zstd.
+func readEncodings() []string { return []string{encodingZstd} }
 
 // record is what the head key and each history key hold: one line of
 // compact JSON, a newline, then the document bytes when they are inline.
@@ -22,7 +38,10 @@ type record struct {
 	SHA256  string `json:"sha256"`
 	Size    int    `json:"size"`
 	Object  string `json:"object,omitempty"`
-	Meta    Meta   `json:"meta"`
+	// Encoding is how the object holds the document ("zstd"; empty: as
+	// is). SHA256 and Size are those of the document, not the object.
+	Encoding string `json:"encoding,omitempty"`
+	Meta     Meta   `json:"meta"`
 
 	inline []byte // document bytes when Object == ""
 }
@@ -35,7 +54,10 @@ func digest(data []byte) string {
 
 // encode renders r in its stored form.
 func (r record) encode() ([]byte, error) {
-	r.Format = recordFormat
+	r.Format = formatPlain
+	if r.Encoding != "" {
+		r.Format = formatEncoded
+	}
 	head, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("encode record: %w", err)
@@ -57,8 +79,11 @@ func decodeRecord(b []byte) (record, error) {
 	if err := json.Unmarshal(head, &r); err != nil {
 		return record{}, fmt.Errorf("decode record: %w", err)
 	}
-	if r.Format != recordFormat {
-		return record{}, fmt.Errorf("decode record: unsupported format %d", r.Format)
+	switch {
+	case r.Format == formatPlain && r.Encoding == "":
+	case r.Format == formatEncoded && r.Encoding == encodingZstd && r.Object != "":
+	default:
+		return record{}, fmt.Errorf("decode record: unsupported format %d (encoding %q)", r.Format, r.Encoding)
 	}
 	if r.Object == "" {
 		if len(body) != r.Size {

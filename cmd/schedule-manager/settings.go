@@ -61,13 +61,14 @@ type settings struct {
 	SSEMaxClients  int    `koanf:"sse-max-clients"`
 	SSEMaxPerToken int    `koanf:"sse-max-per-token"`
 
-	EventsDisabled  bool          `koanf:"events-disabled"`
-	EventSource     string        `koanf:"event-source"`
-	EventRetention  time.Duration `koanf:"event-retention"`
-	EventDuplicates time.Duration `koanf:"event-duplicates"`
-	EventMaxBytes   int64         `koanf:"event-max-bytes"`
-	NATSSync        string        `koanf:"nats-sync"`
-	SnapshotSpec    string        `koanf:"snapshot-spec"`
+	EventsDisabled   bool          `koanf:"events-disabled"`
+	EventSource      string        `koanf:"event-source"`
+	EventRetention   time.Duration `koanf:"event-retention"`
+	EventDuplicates  time.Duration `koanf:"event-duplicates"`
+	EventMaxBytes    int64         `koanf:"event-max-bytes"`
+	NATSSync         string        `koanf:"nats-sync"`
+	StoreCompression string        `koanf:"store-compression"`
+	SnapshotSpec     string        `koanf:"snapshot-spec"`
 
 	WebhooksDisabled      bool            `koanf:"webhooks-disabled"`
 	WebhookConcurrency    int             `koanf:"webhook-concurrency"`
@@ -172,6 +173,7 @@ func addServeFlags(fs *pflag.FlagSet) {
 	fs.Duration("horizon", 7*24*time.Hour, "how far ahead timelines are precomputed")
 	fs.String("replica-id", "", "name of this replica (default host-pid)")
 	fs.Int("store-replicas", 1, "JetStream replicas for new buckets (3 on a 3-node cluster)")
+	fs.String("store-compression", "auto", "zstd-compress stored documents over 128 KiB: \"auto\" (once every live replica reads them: safe in a rolling upgrade), \"never\" (set it and publish once before downgrading to a release that cannot read them) or \"always\"")
 	fs.Duration("shutdown-timeout", 10*time.Second, "how long shutdown waits for in-flight requests")
 	fs.String("log-level", "info", "debug, info, warn or error")
 	fs.String("log-format", "text", "text or json")
@@ -357,7 +359,8 @@ func (s settings) options() (app.Options, error) {
 		MaxBodyBytes: s.MaxBodyBytes, ReconcileSpec: s.ReconcileSpec, Horizon: s.Horizon,
 		ReplicaID: s.ReplicaID, StoreReplicas: s.StoreReplicas, ShutdownTimeout: s.ShutdownTimeout,
 		MetricsAddr: s.MetricsAddr, MetricsPublic: s.MetricsPublic, NATSSync: s.NATSSync,
-		Limits: engine.Limits{Schedules: s.MaxSchedules, Rules: s.MaxRules, DocumentBytes: s.MaxDocBytes},
+		StoreCompression: s.StoreCompression,
+		Limits:           engine.Limits{Schedules: s.MaxSchedules, Rules: s.MaxRules, DocumentBytes: s.MaxDocBytes},
 	}
 	o.Events = app.EventOptions{Disabled: s.EventsDisabled, Source: s.EventSource, MaxAge: s.EventRetention,
 		Duplicates: s.EventDuplicates, MaxBytes: s.EventMaxBytes, SnapshotSpec: s.SnapshotSpec,
