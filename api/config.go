@@ -154,7 +154,8 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) 
 		s.badRequest(w, tooLongMessage())
 		return
 	}
-	cfg, warnings, err := s.loader.LoadWithWarnings(req.Data, s.now())
+	now := s.now()
+	cfg, warnings, err := s.loader.LoadWithFieldWarnings(req.Data)
 	if err == nil {
 		err = s.probe(cfg)
 	}
@@ -162,19 +163,23 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) 
 		s.invalid(w, err)
 		return
 	}
+	// Warnings never block a write: Lint runs while the document is
+	// stored, so the other replicas start reading it sooner.
+	lint := make(chan []engine.FieldWarning, 1)
+	go func() { lint <- cfg.Lint(now) }()
 	if s.prepared != nil {
 		s.prepared(req.Data, cfg)
 	}
 	ctx, cancel := s.ctx(r)
 	defer cancel()
-	v, err := s.store.Put(ctx, req.Data, *req.Version, store.Meta{Author: p.name, Message: req.Message, Time: s.now().UTC()})
+	v, err := s.store.Put(ctx, req.Data, *req.Version, store.Meta{Author: p.name, Message: req.Message, Time: now.UTC()})
 	if err != nil {
 		s.putFailed(w, err)
 		return
 	}
 	s.metrics.write(writeOK)
 	ans := versionAnswer{Version: v}
-	ans.Warnings, ans.WarningsTruncated = listWarnings(warnings)
+	ans.Warnings, ans.WarningsTruncated = listWarnings(append(warnings, <-lint...))
 	writeJSON(w, http.StatusOK, ans)
 }
 

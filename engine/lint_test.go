@@ -361,3 +361,28 @@ func TestLoadWithWarningsInvalid(t *testing.T) {
 	}
 	checkWarnings(t, ws, []warning{{"rules[0].holiday", `unknown field, ignored (did you mean "holidays"?)`}})
 }
+
+// LoadWithFieldWarnings gives the unknown-field warnings alone; with Lint
+// after it, the warnings of LoadWithWarnings.
+func TestLoadWithFieldWarnings(t *testing.T) {
+	doc := lintDoc(openWeekdays+`, {"id": "a", "isOpen": false, "closedReason": "holiday", "startDate": "2023-09-04", "endDate": "2023-09-04", "colour": "red"}`, sched("S", "open", "a"))
+	cfg, fields, err := engine.Loader{}.LoadWithFieldWarnings([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range fields {
+		if !strings.Contains(w.Message, "unknown field") {
+			t.Errorf("LoadWithFieldWarnings linted: %s: %s", w.Path, w.Message)
+		}
+	}
+	_, all, err := engine.LoadWithWarnings([]byte(doc), lintNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fields) == 0 || len(all) <= len(fields) {
+		t.Fatalf("field warnings %v, all warnings %v: want some of each", fields, all)
+	}
+	if got := append(fields, cfg.Lint(lintNow)...); !reflect.DeepEqual(got, all) {
+		t.Fatalf("field warnings + Lint = %v, LoadWithWarnings = %v", got, all)
+	}
+}
