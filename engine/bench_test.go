@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/schedule-manager/schedule-manager/engine"
+	"github.com/schedule-manager/schedule-manager/internal/scalegen"
 )
 
 // Benchmarks for DESIGN.md §3:
@@ -124,7 +125,10 @@ func BenchmarkLoad(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		data []byte
-	}{{"twilio-11-rules", small}, {"800-schedules-9600-rules", large}} {
+	}{{"twilio-11-rules", small}, {"800-schedules-9600-rules", large},
+		// What a replica does with each new version at 100,000 schedules
+		// (39 MB; its schedules compiled by GOMAXPROCS goroutines).
+		{"scalegen-100000-schedules", scalegen.JSON(scalegen.Options{Schedules: 100000})}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(bc.data)))
 			b.ReportAllocs()

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -16,8 +17,10 @@ type compiledCalendar struct {
 	hash   string // sha256 of the text: schedules using it change fingerprint with it
 	events []calEvent
 	// views holds one per-zone view for each zone a schedule using the
-	// calendar is in. Filled while compiling, read-only afterwards.
-	views map[string]*calView
+	// calendar is in. Filled while compiling (by the goroutines compiling
+	// schedules: under viewsMu), read-only afterwards.
+	viewsMu sync.Mutex
+	views   map[string]*calView
 }
 
 // CalendarHash is the content address of a calendar's text (hex SHA-256),
@@ -29,6 +32,8 @@ func CalendarHash(ics string) string {
 
 // view returns the calendar as seen from one time zone.
 func (c *compiledCalendar) view(loc *time.Location) *calView {
+	c.viewsMu.Lock()
+	defer c.viewsMu.Unlock()
 	if v, ok := c.views[loc.String()]; ok {
 		return v
 	}

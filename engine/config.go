@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // same answers on a minimal container as on a laptop
 	"unicode/utf8"
@@ -109,12 +111,12 @@ func compile(doc Document, lim Limits) (*Config, error) {
 	}
 	cfg := &Config{doc: doc, rules: all, byName: make(map[string]*Schedule, len(doc.Schedules)),
 		schedules: make([]*Schedule, 0, len(doc.Schedules))}
-	cs := scheduleCompiler{rules: rules, zones: map[string]*time.Location{}, errs: &errs}
 	// The schedules are allocated together: one allocation, not 100,000.
 	block := make([]Schedule, len(doc.Schedules))
+	parts := compileSchedules(doc.Schedules, rules, block)
 	for i, s := range doc.Schedules {
 		sc := &block[i]
-		cs.compile(i, s, sc)
+		parts.errorsOf(i, &errs)
 		if s.Name == "" {
 			continue
 		}
@@ -228,6 +230,61 @@ func schedulePath(i int) string { return "schedules[" + strconv.Itoa(i) + "]" }
 // scheduleCompiler compiles the schedules of one document, with what they
 // share: the rules by id, one Location per zone (~2.5 KB each) and a
 // hasher for the fingerprints.
+// schedulesPerWorker is the fewest schedules worth a goroutine of their
+// own in compileSchedules.
+const schedulesPerWorker = 4096
+
+// compiledParts are the schedules compiled by compileSchedules, in
+// contiguous parts, with each part's errors.
+type compiledParts struct {
+	size  int         // schedules per part (the last may have fewer)
+	errs  []errorList // of each part, in document order
+	after [][]int32   // after[p][k]: len(errs[p]) once schedule size*p+k was compiled
+}
+
+// compileSchedules compiles docs into block, in parallel when there are
+// many (at 100,000 schedules compiling them took 0.2–0.5 s of a replica's
+// time to apply a version): each goroutine compiles a contiguous part,
+// with zones and errors of its own.
+func compileSchedules(docs []ScheduleDoc, rules map[string]*compiledRule, block []Schedule) compiledParts {
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(docs)/schedulesPerWorker))
+	size := max(1, (len(docs)+workers-1)/workers)
+	parts := compiledParts{size: size, errs: make([]errorList, workers), after: make([][]int32, workers)}
+	var wg sync.WaitGroup
+	for p := range workers {
+		lo, hi := min(p*size, len(docs)), min((p+1)*size, len(docs))
+		run := func() {
+			cs := scheduleCompiler{rules: rules, zones: map[string]*time.Location{}, errs: &parts.errs[p]}
+			after := make([]int32, hi-lo)
+			for i := lo; i < hi; i++ {
+				cs.compile(i, docs[i], &block[i])
+				after[i-lo] = int32(len(parts.errs[p]))
+			}
+			parts.after[p] = after
+		}
+		if workers == 1 {
+			run()
+			continue
+		}
+		wg.Go(run)
+	}
+	wg.Wait()
+	return parts
+}
+
+// errorsOf appends the errors of schedule i to errs.
+func (c compiledParts) errorsOf(i int, errs *errorList) {
+	p, k := i/c.size, i%c.size
+	if len(c.errs[p]) == 0 {
+		return
+	}
+	from := int32(0)
+	if k > 0 {
+		from = c.after[p][k-1]
+	}
+	*errs = append(*errs, c.errs[p][from:c.after[p][k]]...)
+}
+
 type scheduleCompiler struct {
 	rules map[string]*compiledRule
 	zones map[string]*time.Location
