@@ -17,7 +17,9 @@
 //     "v.<20-digit version>", so any past version stays reachable beyond the
 //     64 revisions a KV key can keep;
 //   - an Object Store "<prefix>_docs" holding document bodies too large to be
-//     kept inline in a KV value, named by the SHA-256 of their content.
+//     kept inline in a KV value, named by the SHA-256 of their content, with
+//     ".zst" when zstd-compressed (see [Compression]: once every live
+//     replica reads compressed documents).
 //
 // The document bytes are stored and returned byte for byte; the store never
 // parses or validates them.
