@@ -27,7 +27,7 @@ func TestEnsureStreamKeepsOperatorEdits(t *testing.T) {
 	if _, err := stream.EnsureStream(ctx, js, stream.StreamOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if c := info(); c.MaxAge != stream.DefaultMaxAge || c.MaxBytes != -1 || c.Duplicates != stream.DefaultDuplicates {
+	if c := info(); c.MaxAge != stream.DefaultMaxAge || c.MaxBytes != -1 || c.Duplicates != stream.DefaultDuplicates || !c.AllowDirect {
 		t.Fatalf("new stream: %+v", c)
 	}
 	// The operator widens the stream by hand.
@@ -60,5 +60,18 @@ func TestEnsureStreamKeepsOperatorEdits(t *testing.T) {
 	}
 	if c := info(); len(c.Subjects) != 1 || c.Subjects[0] != event.SubjectAll {
 		t.Errorf("subjects %v", c.Subjects)
+	}
+	// So are direct gets, which a stream made by an earlier release lacks:
+	// the publisher's lookups of the latest event use them.
+	edited = info()
+	edited.AllowDirect = false
+	if _, err := js.UpdateStream(ctx, edited); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.EnsureStream(ctx, js, stream.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if c := info(); !c.AllowDirect {
+		t.Error("direct gets not allowed after EnsureStream on a stream without them")
 	}
 }
