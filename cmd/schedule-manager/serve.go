@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/spf13/cobra"
 
 	"github.com/schedule-manager/schedule-manager/app"
@@ -67,6 +68,7 @@ service's own admin token is SCHEDMGR_ADMIN_TOKEN.`,
 			opts.Stdout = c.stdout
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			setMemoryLimit(ctx, logger, memlimit.FromCgroup)
 			a, err := app.Start(ctx, opts)
 			if err != nil {
 				return err
