@@ -113,7 +113,8 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 	a.metrics = newAppMetrics(a.registry)
 	registerConnected(a.registry, a.nc.IsConnected)
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.sched = scheduler.New(scheduler.Options{Horizon: o.Horizon, Logger: o.Logger, OnTransition: a.onTransition})
+	a.sched = scheduler.New(scheduler.Options{Horizon: o.Horizon, Logger: o.Logger, OnTransition: a.onTransition,
+		MetricsMaxSchedules: o.MetricsMaxSchedules})
 	a.registry.MustRegister(a.sched)
 
 	if err := a.startEvents(runCtx, js); err != nil {

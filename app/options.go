@@ -50,6 +50,11 @@ type Options struct {
 	// MetricsPublic serves /metrics on HTTPAddr without a token (the
 	// behaviour before tokens were required). Not with MetricsAddr.
 	MetricsPublic bool
+	// MetricsMaxSchedules is the most schedules a config may have for each
+	// to get series of its own in /metrics (default
+	// scheduler.DefaultMetricsMaxSchedules; negative: none). Above it only
+	// totals are exported.
+	MetricsMaxSchedules int
 	// ReconcileSpec is a robfig/cron spec for the reconcile job (default "@every 1m"; "off" disables).
 	ReconcileSpec string
 	// Horizon is how far ahead timelines are precomputed (default 7 days).

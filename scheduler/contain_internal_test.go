@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -143,5 +145,97 @@ func TestCovered(t *testing.T) {
 	s.Advance(now)
 	if !s.Covered() {
 		t.Fatal("not covered after the loop caught up")
+	}
+}
+
+// Above MetricsMaxSchedules a config's schedules get no series of their
+// own, only the totals, which are exported at any size; back under it,
+// the series of each schedule return.
+func TestMetricsMaxSchedules(t *testing.T) {
+	doc := func(n int) *engine.Config {
+		var b strings.Builder
+		b.WriteString(`{"rules":[{"id":"day","isOpen":true,"startTime":"08:00","endTime":"17:00"}],"schedules":[`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"name":"S%d","timeZone":"UTC","rules":["day"]}`, i)
+		}
+		b.WriteString("]}")
+		cfg, err := engine.Load([]byte(b.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	now := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
+	s := New(Options{Now: func() time.Time { return now }, MetricsMaxSchedules: 3})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s)
+	count := func(name string) int {
+		t.Helper()
+		n, err := testutil.GatherAndCount(reg, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	totals := func() string {
+		t.Helper()
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, mf := range mfs {
+			if mf.GetName() != "schedmgr_schedules_by_state" && mf.GetName() != "schedmgr_transitions_by_cause_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				v := m.GetGauge().GetValue() + m.GetCounter().GetValue()
+				var labels []string
+				for _, l := range m.GetLabel() {
+					labels = append(labels, l.GetValue())
+				}
+				out = append(out, fmt.Sprintf("%s%v=%g", mf.GetName()[len("schedmgr_"):], labels, v))
+			}
+		}
+		slices.Sort(out)
+		return strings.Join(out, " ")
+	}
+
+	s.Apply(doc(3), 1, time.Time{}) // at the limit: series of each
+	if n := count("schedmgr_schedule_open"); n != 3 {
+		t.Fatalf("3 schedules, limit 3: %d schedmgr_schedule_open series", n)
+	}
+	s.Apply(doc(5), 2, time.Time{}) // over it: totals only
+	now = now.Add(2 * time.Hour)
+	s.Advance(now) // all five open
+	for _, name := range []string{"schedmgr_schedule_open", "schedmgr_schedule_next_transition_timestamp_seconds", "schedmgr_transitions_total"} {
+		if n := count(name); n != 0 {
+			t.Errorf("5 schedules, limit 3: %s has %d series", name, n)
+		}
+	}
+	// Labels in name order: (cause, state), (reason, state). The first
+	// Apply announces nothing (it is the initial state); the second
+	// announces the two new schedules, closed.
+	want := "schedules_by_state[ open]=5 transitions_by_cause_total[config closed]=2 transitions_by_cause_total[schedule open]=5"
+	if got := totals(); got != want {
+		t.Errorf("totals:\n got %s\nwant %s", got, want)
+	}
+	s.Apply(doc(2), 3, time.Time{}) // under it again
+	if n := count("schedmgr_schedule_open"); n != 2 {
+		t.Errorf("2 schedules, limit 3: %d schedmgr_schedule_open series", n)
+	}
+
+	none := New(Options{Now: func() time.Time { return now }, MetricsMaxSchedules: -1})
+	reg = prometheus.NewRegistry()
+	reg.MustRegister(none)
+	none.Apply(doc(1), 1, time.Time{})
+	if n := count("schedmgr_schedule_open"); n != 0 {
+		t.Errorf("MetricsMaxSchedules -1: %d schedmgr_schedule_open series", n)
+	}
+	if n := count("schedmgr_schedules_by_state"); n != 1 {
+		t.Errorf("MetricsMaxSchedules -1: %d schedmgr_schedules_by_state series, want 1", n)
 	}
 }

@@ -46,6 +46,12 @@ type Options struct {
 	// methods. It should not block for long: events queue behind it.
 	OnTransition func(Event)
 	Logger       *slog.Logger
+	// MetricsMaxSchedules is the most schedules a config may have for
+	// each to get series of its own in /metrics (schedmgr_schedule_open,
+	// schedmgr_schedule_next_transition_timestamp_seconds,
+	// schedmgr_transitions_total); above it only the totals are exported.
+	// Zero means DefaultMetricsMaxSchedules, negative none.
+	MetricsMaxSchedules int
 }
 
 // Current is a cached answer for one schedule.
@@ -204,6 +210,9 @@ func New(opts Options) *Scheduler {
 	}
 	if opts.OnTransition == nil {
 		opts.OnTransition = func(Event) {}
+	}
+	if opts.MetricsMaxSchedules == 0 {
+		opts.MetricsMaxSchedules = DefaultMetricsMaxSchedules
 	}
 	return &Scheduler{opts: opts, log: opts.Logger, wake: make(chan struct{}, 1), metrics: newSchedulerMetrics()}
 }
@@ -481,7 +490,14 @@ func (s *Scheduler) apply(cfg *engine.Config, version uint64, writtenAt time.Tim
 		s.pending = append(s.pending, events...)
 	}
 	s.unlock()
-	s.metrics.applied(snap)
+	if s.metrics.applied(snap, s.opts.MetricsMaxSchedules) {
+		if s.metrics.perSchedule.Load() {
+			s.log.Info("metrics: series per schedule exported again", "schedules", len(snap.order), "metrics_max_schedules", s.opts.MetricsMaxSchedules)
+		} else {
+			s.log.Warn("metrics: no series per schedule, only totals (schedmgr_schedules_by_state, schedmgr_transitions_by_cause_total): the config has more schedules than metrics-max-schedules",
+				"schedules", len(snap.order), "metrics_max_schedules", s.opts.MetricsMaxSchedules)
+		}
+	}
 	for _, e := range gone {
 		s.metrics.forget(e.sched.Load().Name())
 	}

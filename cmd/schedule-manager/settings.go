@@ -21,6 +21,7 @@ import (
 	"github.com/schedule-manager/schedule-manager/app"
 	"github.com/schedule-manager/schedule-manager/engine"
 	"github.com/schedule-manager/schedule-manager/publisher/webhook"
+	"github.com/schedule-manager/schedule-manager/scheduler"
 )
 
 // settings is the serve command's configuration, filled by koanf from a YAML
@@ -61,14 +62,15 @@ type settings struct {
 	SSEMaxClients  int    `koanf:"sse-max-clients"`
 	SSEMaxPerToken int    `koanf:"sse-max-per-token"`
 
-	EventsDisabled   bool          `koanf:"events-disabled"`
-	EventSource      string        `koanf:"event-source"`
-	EventRetention   time.Duration `koanf:"event-retention"`
-	EventDuplicates  time.Duration `koanf:"event-duplicates"`
-	EventMaxBytes    int64         `koanf:"event-max-bytes"`
-	NATSSync         string        `koanf:"nats-sync"`
-	StoreCompression string        `koanf:"store-compression"`
-	SnapshotSpec     string        `koanf:"snapshot-spec"`
+	EventsDisabled      bool          `koanf:"events-disabled"`
+	EventSource         string        `koanf:"event-source"`
+	EventRetention      time.Duration `koanf:"event-retention"`
+	EventDuplicates     time.Duration `koanf:"event-duplicates"`
+	EventMaxBytes       int64         `koanf:"event-max-bytes"`
+	NATSSync            string        `koanf:"nats-sync"`
+	StoreCompression    string        `koanf:"store-compression"`
+	MetricsMaxSchedules int           `koanf:"metrics-max-schedules"`
+	SnapshotSpec        string        `koanf:"snapshot-spec"`
 
 	WebhooksDisabled      bool            `koanf:"webhooks-disabled"`
 	WebhookConcurrency    int             `koanf:"webhook-concurrency"`
@@ -178,6 +180,7 @@ func addServeFlags(fs *pflag.FlagSet) {
 	fs.String("log-level", "info", "debug, info, warn or error")
 	fs.String("log-format", "text", "text or json")
 	fs.String("metrics-addr", "", "serve GET /metrics without a token on this address of its own (e.g. 127.0.0.1:9464) instead of on http-addr")
+	fs.Int("metrics-max-schedules", scheduler.DefaultMetricsMaxSchedules, "most schedules a config may have for each to get series of its own in /metrics (above it: totals only; 0: never)")
 	fs.Bool("metrics-public", false, "serve /metrics on http-addr without a token (by default it needs one of any role)")
 	fs.Int("sse-max-clients", api.DefaultSSEMaxClients, "most event streams (GET /api/v1/events) open at once")
 	fs.Int("sse-max-per-token", api.DefaultSSEMaxPerToken, "most event streams open at once with one token")
@@ -350,6 +353,15 @@ func didYouMean(s string, candidates []string) string {
 	return best
 }
 
+// metricsMaxSchedules maps the setting, where 0 means no series per
+// schedule, to app.Options, where 0 means the default.
+func metricsMaxSchedules(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
+}
+
 // options turns settings into the app's typed options.
 func (s settings) options() (app.Options, error) {
 	o := app.Options{
@@ -359,8 +371,8 @@ func (s settings) options() (app.Options, error) {
 		MaxBodyBytes: s.MaxBodyBytes, ReconcileSpec: s.ReconcileSpec, Horizon: s.Horizon,
 		ReplicaID: s.ReplicaID, StoreReplicas: s.StoreReplicas, ShutdownTimeout: s.ShutdownTimeout,
 		MetricsAddr: s.MetricsAddr, MetricsPublic: s.MetricsPublic, NATSSync: s.NATSSync,
-		StoreCompression: s.StoreCompression,
-		Limits:           engine.Limits{Schedules: s.MaxSchedules, Rules: s.MaxRules, DocumentBytes: s.MaxDocBytes},
+		StoreCompression: s.StoreCompression, MetricsMaxSchedules: metricsMaxSchedules(s.MetricsMaxSchedules),
+		Limits: engine.Limits{Schedules: s.MaxSchedules, Rules: s.MaxRules, DocumentBytes: s.MaxDocBytes},
 	}
 	o.Events = app.EventOptions{Disabled: s.EventsDisabled, Source: s.EventSource, MaxAge: s.EventRetention,
 		Duplicates: s.EventDuplicates, MaxBytes: s.EventMaxBytes, SnapshotSpec: s.SnapshotSpec,
