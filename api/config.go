@@ -133,6 +133,7 @@ type versionAnswer struct {
 }
 
 func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) {
+	t0 := time.Now()
 	body, doc, err := s.readDocument(w, r, "data")
 	if err != nil {
 		s.rejectDocument(w, err)
@@ -155,7 +156,9 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) 
 		return
 	}
 	now := s.now()
+	t1 := time.Now()
 	cfg, warnings, err := s.loader.LoadWithFieldWarnings(req.Data)
+	t2 := time.Now()
 	if err == nil {
 		err = s.probe(cfg)
 	}
@@ -172,14 +175,22 @@ func (s *Server) putConfig(w http.ResponseWriter, r *http.Request, p principal) 
 	}
 	ctx, cancel := s.ctx(r)
 	defer cancel()
+	t3 := time.Now()
 	v, err := s.store.Put(ctx, req.Data, *req.Version, store.Meta{Author: p.name, Message: req.Message, Time: now.UTC()})
 	if err != nil {
 		s.putFailed(w, err)
 		return
 	}
+	t4 := time.Now()
 	s.metrics.write(writeOK)
 	ans := versionAnswer{Version: v}
 	ans.Warnings, ans.WarningsTruncated = listWarnings(append(warnings, <-lint...))
+	// Where a large write's time went (as "config applied" says for a
+	// replica applying it).
+	s.log.Info("config written", "version", v, "bytes", len(req.Data), "author", p.name,
+		"read", t1.Sub(t0).Round(time.Millisecond), "load", t2.Sub(t1).Round(time.Millisecond),
+		"probe", t3.Sub(t2).Round(time.Millisecond), "store", t4.Sub(t3).Round(time.Millisecond),
+		"lint_wait", time.Since(t4).Round(time.Millisecond))
 	writeJSON(w, http.StatusOK, ans)
 }
 
