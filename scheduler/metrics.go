@@ -175,7 +175,11 @@ func (s *Scheduler) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(failedDesc, prometheus.GaugeValue, float64(failed))
 	ch <- prometheus.MustNewConstMetric(holdMaxDesc, prometheus.GaugeValue, s.LongestLockHold().Seconds())
 	s.metrics.lockHold.Collect(ch)
-	s.metrics.transitions.Collect(ch)
+	if s.metrics.perSchedule.Load() {
+		// Not above the limit: an event delivered while a config over it
+		// was applied may have added a series after the reset.
+		s.metrics.transitions.Collect(ch)
+	}
 	s.metrics.transitionsByCause.Collect(ch)
 	s.metrics.evaluationFailures.Collect(ch)
 	s.metrics.repairs.Collect(ch)
