@@ -145,8 +145,7 @@ func (s *Scheduler) Collect(ch chan<- prometheus.Metric) {
 		var c Current
 		for _, e := range snap.order {
 			c = Current{}
-			name := e.sched.Load().Name()
-			s.lookup(name, now, &c)
+			snap.answer(e, now, &c)
 			if c.Err != nil {
 				failed++
 				continue
@@ -159,6 +158,7 @@ func (s *Scheduler) Collect(ch chan<- prometheus.Metric) {
 			if c.Status.IsOpen {
 				open = 1
 			}
+			name := c.Schedule.Name()
 			ch <- prometheus.MustNewConstMetric(openDesc, prometheus.GaugeValue, open, name, c.Status.ClosedReason)
 			if c.HasNext {
 				ch <- prometheus.MustNewConstMetric(nextDesc, prometheus.GaugeValue, float64(c.Next.At.UnixNano())/1e9, name)

@@ -299,11 +299,18 @@ func (s *Scheduler) lookup(name string, t time.Time, cur *Current) bool {
 	if !ok {
 		return false
 	}
+	snap.answer(e, t, cur)
+	return true
+}
+
+// answer fills cur, which is zero, with the answer for entry e of snap at
+// t.
+func (snap *snapshot) answer(e *entry, t time.Time, cur *Current) {
 	sched := e.sched.Load()
 	cur.Schedule, cur.At, cur.ConfigVersion = sched, t, snap.version
 	if f := e.failed.Load(); f != nil {
 		cur.Err = f.err
-		return true
+		return
 	}
 	tl := e.tl.Load()
 	if i := tl.index(t); i >= 0 {
@@ -312,7 +319,7 @@ func (s *Scheduler) lookup(name string, t time.Time, cur *Current) bool {
 		if !cur.Status.IsOpen {
 			cur.Opening, cur.HasOpening = tl.opening(i, t)
 		}
-		return true
+		return
 	}
 	cur.Err = contain(func() {
 		cur.Status = sched.At(t)
@@ -321,7 +328,6 @@ func (s *Scheduler) lookup(name string, t time.Time, cur *Current) bool {
 			cur.Opening, cur.HasOpening = openingAfter(sched, t, cur.Next, cur.HasNext)
 		}
 	})
-	return true
 }
 
 // All returns the cached status of every schedule, in document order, all
@@ -335,7 +341,7 @@ func (s *Scheduler) All() []Current {
 	out := make([]Current, 0, len(snap.order))
 	for _, e := range snap.order {
 		out = append(out, Current{})
-		s.lookup(e.sched.Load().Name(), now, &out[len(out)-1])
+		snap.answer(e, now, &out[len(out)-1])
 	}
 	return out
 }
