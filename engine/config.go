@@ -227,9 +227,6 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 
 
 func schedulePath(i int) string { return "schedules[" + strconv.Itoa(i) + "]" }
 
-// scheduleCompiler compiles the schedules of one document, with what they
-// share: the rules by id, one Location per zone (~2.5 KB each) and a
-// hasher for the fingerprints.
 // schedulesPerWorker is the fewest schedules worth a goroutine of their
 // own in compileSchedules.
 const schedulesPerWorker = 4096
@@ -285,6 +282,9 @@ func (c compiledParts) errorsOf(i int, errs *errorList) {
 	*errs = append(*errs, c.errs[p][from:c.after[p][k]]...)
 }
 
+// scheduleCompiler compiles the schedules of one document, with what they
+// share: the rules by id, one Location per zone (~2.5 KB each) and a
+// hasher for the fingerprints.
 type scheduleCompiler struct {
 	rules map[string]*compiledRule
 	zones map[string]*time.Location

@@ -79,22 +79,7 @@ func TestPanicIsContainedToItsSchedule(t *testing.T) {
 
 // A schedule removed from the config leaves no series behind.
 func TestRemovedScheduleSeriesAreDeleted(t *testing.T) {
-	doc := func(names ...string) *engine.Config {
-		var b strings.Builder
-		b.WriteString(`{"rules":[{"id":"day","isOpen":true,"startTime":"08:00","endTime":"17:00"}],"schedules":[`)
-		for i, n := range names {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(`{"name":"` + n + `","timeZone":"UTC","rules":["day"]}`)
-		}
-		b.WriteString("]}")
-		cfg, err := engine.Load([]byte(b.String()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg
-	}
+	doc := func(names ...string) *engine.Config { return dayConfig(t, names...) }
 	now := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
 	s := New(Options{Now: func() time.Time { return now }})
 	s.Apply(doc("A", "B"), 1, time.Time{})
@@ -153,20 +138,11 @@ func TestCovered(t *testing.T) {
 // the series of each schedule return.
 func TestMetricsMaxSchedules(t *testing.T) {
 	doc := func(n int) *engine.Config {
-		var b strings.Builder
-		b.WriteString(`{"rules":[{"id":"day","isOpen":true,"startTime":"08:00","endTime":"17:00"}],"schedules":[`)
-		for i := range n {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, `{"name":"S%d","timeZone":"UTC","rules":["day"]}`, i)
+		names := make([]string, n)
+		for i := range names {
+			names[i] = fmt.Sprintf("S%d", i)
 		}
-		b.WriteString("]}")
-		cfg, err := engine.Load([]byte(b.String()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg
+		return dayConfig(t, names...)
 	}
 	now := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
 	s := New(Options{Now: func() time.Time { return now }, MetricsMaxSchedules: 3})
@@ -238,4 +214,24 @@ func TestMetricsMaxSchedules(t *testing.T) {
 	if n := count("schedmgr_schedules_by_state"); n != 1 {
 		t.Errorf("MetricsMaxSchedules -1: %d schedmgr_schedules_by_state series, want 1", n)
 	}
+}
+
+// dayConfig is a config of schedules named names, each open 08:00–17:00
+// UTC.
+func dayConfig(t *testing.T, names ...string) *engine.Config {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(`{"rules":[{"id":"day","isOpen":true,"startTime":"08:00","endTime":"17:00"}],"schedules":[`)
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"name":"` + n + `","timeZone":"UTC","rules":["day"]}`)
+	}
+	b.WriteString("]}")
+	cfg, err := engine.Load([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

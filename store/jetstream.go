@@ -195,7 +195,7 @@ func NewJetStream(ctx context.Context, js jetstream.JetStream, opts Options) (*J
 		return nil, fmt.Errorf("store: object store %s_docs: %w", o.Prefix, err)
 	}
 	s := &JetStream{js: js, conn: js.Conn(), head: head, history: history, docs: docs, opts: o, log: o.Logger,
-		zstd: sync.OnceValues(func() (zstdCodec, error) { return newZstdCodec() })}
+		zstd: sync.OnceValues(newZstdCodec)}
 	if e, err := s.head.Get(ctx, headKey); err == nil {
 		s.backfill(ctx, e.Revision())
 	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {

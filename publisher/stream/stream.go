@@ -109,8 +109,8 @@ func (o StreamOptions) Config() jetstream.StreamConfig {
 // in o) are applied, and the ones left at zero keep the stream's value (an
 // operator who widened MaxBytes or MaxAge with `nats stream edit` keeps
 // it across restarts). The subjects, the discard policy and direct gets
-// are always the service's, since publishing depends on them. Replicas starting together
-// may all call it.
+// are always the service's, since publishing depends on them. Replicas
+// starting together may all call it.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, o StreamOptions) (jetstream.Stream, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
